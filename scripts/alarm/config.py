@@ -1,0 +1,282 @@
+"""Loading and validating the workflow configuration outside Snakemake.
+
+The schema in ``workflow/schemas/config.schema.yaml`` is the one source of
+truth: the Snakefile validates with it at DAG build and the ``alarm`` CLI
+validates with it when a stage runs by hand. Defaults declared there are
+filled in by both. Errors name the offending key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+ENCODERS = ("whisper", "w2vbert", "muq", "sslam")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key."""
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in ``default`` values of properties, as Snakemake's does."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``config`` in place (filling defaults) and check its cross-references."""
+    validator_class = _with_defaults(jsonschema.Draft202012Validator)
+    # Defaults are set while validating; a second pass reports errors on the completed config.
+    for error in validator_class(_schema()).iter_errors(config):
+        del error
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(config),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
+    if errors:
+        lines = [f"config key '{_key_path(e)}': {e.message}" for e in errors[:10]]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    check_references(config)
+    return config
+
+
+def check_references(config: dict[str, Any]) -> None:
+    """Cross-checks JSON Schema cannot express: every name used must be defined."""
+    problems: list[str] = []
+    models = config["models"]
+    trained = {name for name, m in models.items() if "ensemble" not in m}
+    roles = set(config["pretrained"])
+    for stage in ("prompts", "r0", "rephrase", "instruction"):
+        role = config["generation"][stage]["model"]
+        if role not in roles:
+            problems.append(f"generation.{stage}.model: unknown pretrained role {role!r}")
+    checker_role = config["generation"]["rephrase"]["leak_checker"]["model"]
+    if checker_role not in roles:
+        problems.append(f"generation.rephrase.leak_checker.model: unknown role {checker_role!r}")
+    for dataset, spec in config["datasets"].items():
+        for model in spec["train_for"]:
+            if model not in trained:
+                problems.append(f"datasets.{dataset}.train_for: unknown model {model!r}")
+        if (spec["category"] == "instruction") != ("instruction" in spec):
+            problems.append(
+                f"datasets.{dataset}: an 'instruction' block goes with category 'instruction' only"
+            )
+        source = spec["source"]
+        if source["type"] == "synthetic" and "part" not in source:
+            problems.append(f"datasets.{dataset}.source: a synthetic source needs 'part'")
+        if source["type"] == "hub" and "repo" not in source:
+            problems.append(f"datasets.{dataset}.source: a hub source needs 'repo'")
+    for name, model in models.items():
+        if "ensemble" in model:
+            problems += [
+                f"models.{name}.ensemble: unknown trained model {member!r}"
+                for member in model["ensemble"]
+                if member not in trained
+            ]
+            continue
+        problems += _check_architecture(name, model, trained)
+        if not any(name in spec["train_for"] for spec in config["datasets"].values()):
+            problems.append(f"models.{name}: no dataset lists it in train_for")
+    for model in config["evaluation"]["models"]:
+        if model not in models:
+            problems.append(f"evaluation.models: unknown model {model!r}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _check_architecture(name: str, model: dict[str, Any], trained: set[str]) -> list[str]:
+    problems = []
+    adapters, fusion = model["adapters"], model["fusion"]
+    for enc, adapter in adapters.items():
+        where = f"models.{name}.adapters.{enc}"
+        if adapter["type"] != "identity" and "width" not in adapter:
+            problems.append(f"{where}: a {adapter['type']} adapter needs 'width'")
+        if adapter["type"] == "conv" and "norm" not in adapter:
+            problems.append(f"{where}: a conv adapter needs 'norm' (batch or layer)")
+        source = adapter.get("init_from")
+        if source is not None and (source not in trained or source == name):
+            problems.append(f"{where}.init_from: {source!r} is not another trained model")
+    where = f"models.{name}.fusion"
+    if fusion["type"] == "identity":
+        if len(adapters) != 1:
+            problems.append(f"{where}: identity fusion takes exactly one encoder")
+    else:
+        needed = {
+            "cross_attention": ("primary", "order", "width", "heads", "ffn", "layers_per_encoder"),
+            "perceiver": (
+                "primary", "order", "width", "heads", "latents",
+                "self_attention_layers", "self_attention_repeats",
+            ),
+        }[fusion["type"]]
+        problems += [f"{where}: needs {key!r}" for key in needed if key not in fusion]
+        named = [fusion.get("primary"), *fusion.get("order", [])]
+        if sorted(map(str, named)) != sorted(adapters):
+            problems.append(f"{where}: primary + order must name each adapter once ({sorted(adapters)})")
+    return problems
+
+
+def _deep_merge(base: dict, update: dict) -> dict:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
+    """Merge YAML files left to right (as Snakemake's --configfile does) and validate."""
+    config: dict[str, Any] = {}
+    for path in paths:
+        _deep_merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    return validate_config(config)
+
+
+def settings_arg(value: str) -> dict[str, Any]:
+    """Parse a ``--settings`` JSON argument (the config section a rule hands its command)."""
+    try:
+        settings = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--settings is not valid JSON: {err}") from err
+    if not isinstance(settings, dict):
+        raise ConfigError("--settings must be a JSON object")
+    return settings
+
+
+def pretrained_path(role: str) -> str:
+    """Where a pretrained network of ``role`` is materialised (hub snapshot or tiny model)."""
+    return f"results/pretrained/{role}"
+
+
+def generation_settings(config: dict[str, Any], stage: str) -> dict[str, Any]:
+    """A generation stage's block plus the backend choice, seed and model path."""
+    block = config["generation"][stage]
+    return {
+        **block,
+        "model_path": pretrained_path(block["model"]),
+        "backend": config["generation"]["backend"],
+        "batch_size": config["generation"]["batch_size"],
+        "seed": config["seed"],
+    }
+
+
+def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """Everything needed to build a trained model: architecture, encoders, backbone."""
+    spec = config["models"][model]
+    return {
+        "name": model,
+        "adapters": spec["adapters"],
+        "fusion": spec["fusion"],
+        "encoders": {
+            name: {"layers": config["encoders"][name]["layers"], "path": pretrained_path(name)}
+            for name in spec["adapters"]
+        },
+        "llm_path": pretrained_path("rlm"),
+        "init": {
+            name: f"results/models/{a['init_from']}/adapter.safetensors"
+            for name, a in spec["adapters"].items()
+            if "init_from" in a
+        },
+    }
+
+
+def training_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """A model's training recipe (defaults overridden by the model's own block) and data."""
+    data = {
+        name: spec["train_for"][model]
+        for name, spec in config["datasets"].items()
+        if model in spec["train_for"]
+    }
+    return {**config["training"], **config["models"][model].get("training", {}), "data": data}
+
+
+def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str, Any]:
+    """The part of the configuration one job of ``stage`` depends on.
+
+    Rules pass it to their command as ``--settings`` JSON, so Snakemake reruns a
+    job (and what depends on it) exactly when these settings change; the CLI
+    computes the same dict from ``--configfile`` when a stage is run by hand.
+    """
+    c = config
+    match stage:
+        case "make_tiny_model":
+            return {"spec": c["pretrained"][keys["role"]]["tiny"], "seed": c["seed"]}
+        case "download_pretrained":
+            return c["pretrained"][keys["role"]]["hub"]
+        case "make_synthetic_corpus":
+            return c["synthetic"]
+        case "download_corpus" | "collect":
+            return c["datasets"][keys["dataset"]]
+        case "audio_filter":
+            return {"max_duration_s": c["filters"]["max_duration_s"]}
+        case "generate_prompts":
+            return generation_settings(c, "prompts")
+        case "generate_r0":
+            return generation_settings(c, "r0")
+        case "self_rephrase":
+            settings = generation_settings(c, "rephrase")
+            checker = settings["leak_checker"]
+            return settings | {"leak_checker": checker | {"path": pretrained_path(checker["model"])}}
+        case "instruction_responses":
+            return generation_settings(c, "instruction") | {
+                "variants": c["datasets"][keys["dataset"]]["instruction"]["variants"]
+            }
+        case "wer_filter":
+            return c["filters"]["wer"] | {"model_path": pretrained_path("whisper")}
+        case "answer_length_filter":
+            return c["filters"]["answer_tokens"] | {"tokenizer_path": pretrained_path("rlm")}
+        case "train_val_split":
+            instruction = c["datasets"][keys["dataset"]].get("instruction", {})
+            return c["split"] | {"official_validation": instruction.get("official_validation", False)}
+        case "corpus_index":
+            return {
+                "datasets": {
+                    name: {"category": spec["category"], "train_for": spec["train_for"]}
+                    for name, spec in c["datasets"].items()
+                }
+            }
+        case "train_model":
+            return {
+                "model": model_settings(c, keys["model"]),
+                "training": training_settings(c, keys["model"]),
+            }
+        case "model_summary":
+            return {"model": model_settings(c, keys["model"])}
+        case "convert_benchmark":
+            return {"seed": c["seed"], **c["benchmarks"][keys["benchmark"]]}
+        case "benchmark_generate":
+            spec = c["models"][keys["model"]]
+            members = spec.get("ensemble", [keys["model"]])
+            return {
+                "models": [model_settings(c, m) for m in members],
+                "weights": [f"results/models/{m}/adapter.safetensors" for m in members],
+                "inference": c["inference"],
+            }
+        case "score_benchmark":
+            return {"extraction": c["evaluation"]["extraction"]}
+    raise KeyError(f"unknown stage {stage!r}")

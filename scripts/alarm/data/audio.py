@@ -1,0 +1,101 @@
+"""Audio decoding shared by every stage: bytes in their original codec -> mono float32.
+
+Raw shards keep each clip's original bytes (codec and sample rate as the
+source ships them); resampling and the mono downmix happen only at decode
+time, as in the authors' datasets. A clip that cannot be used raises
+:class:`AudioError` with a stable ``reason`` that stages record as a drop.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import soundfile as sf
+
+MAX_DURATION_S = 60.0
+
+
+class AudioError(ValueError):
+    """A clip that cannot be used; ``reason`` is the drop code recorded in ledgers."""
+
+    def __init__(self, reason: str, detail: str):
+        # libsndfile names the in-memory file by its address; keep ledgers reproducible.
+        detail = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "the file", detail)
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def probe(data: bytes) -> AudioInfo:
+    """Header facts of an encoded clip, without decoding the samples."""
+    if not data:
+        raise AudioError("audio_empty", "the file has no bytes")
+    try:
+        info = sf.info(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise AudioError("audio_undecodable", str(err)) from err
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise AudioError("audio_empty", "the file decodes to no samples")
+    return AudioInfo(info.samplerate, info.channels, info.frames)
+
+
+def decode(data: bytes, start_s: float = 0.0, stop_s: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode ``data`` (optionally only ``[start_s, stop_s)``) to ``(channels, samples)`` float32."""
+    info = probe(data)
+    start = int(start_s * info.sample_rate)
+    stop = None if stop_s is None else int(stop_s * info.sample_rate)
+    try:
+        samples, sr = sf.read(
+            io.BytesIO(data), start=start, stop=stop, dtype="float32", always_2d=True
+        )
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise AudioError("audio_undecodable", str(err)) from err
+    if samples.size == 0:
+        raise AudioError("audio_empty", "the file decodes to no samples")
+    return np.ascontiguousarray(samples.T), sr
+
+
+def to_mono(waveform: np.ndarray) -> np.ndarray:
+    """Average channels (the authors' downmix); ``(channels, T)`` or ``(T,)`` -> ``(T,)``."""
+    return waveform.mean(axis=0) if waveform.ndim == 2 else waveform
+
+
+def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """torchaudio's default (sinc, Hann) resampler, as the authors use."""
+    if orig_sr == target_sr:
+        return waveform
+    import torch
+    import torchaudio.functional as AF
+
+    return AF.resample(torch.from_numpy(waveform), orig_sr, target_sr).numpy()
+
+
+def load_mono(data: bytes, target_sr: int, uid: str = "") -> np.ndarray:
+    """Decode, downmix and resample a clip; NaN or infinite samples are an error naming ``uid``."""
+    waveform, sr = decode(data)
+    mono = resample(to_mono(waveform), sr, target_sr).astype(np.float32, copy=False)
+    if not np.isfinite(mono).all():
+        raise AudioError("audio_nan", f"{uid or 'clip'} has NaN or infinite samples")
+    return mono
+
+
+def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV bytes of a mono ``(T,)`` or ``(channels, T)`` float waveform."""
+    buf = io.BytesIO()
+    data = waveform.T if waveform.ndim == 2 else waveform
+    sf.write(buf, np.clip(data, -1.0, 1.0), sample_rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()

@@ -1,0 +1,40 @@
+"""Source corpora: how each is downloaded and read, one converter module per corpus.
+
+A converter knows one corpus's file layout: ``items(source_dir)`` yields
+:class:`~alarm.data.items.SourceItem` s (metadata read eagerly, audio lazily,
+so a shard job only decodes its own items). Downloading is generic and driven
+by the dataset's ``source`` block in the config (hub repo at a revision, URLs,
+Google Drive, Kaggle), with required credentials checked before anything runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from alarm.data.items import SourceItem
+
+Converter = Callable[[Path, dict[str, Any]], Iterator[SourceItem]]
+
+
+class NoConverterError(LookupError):
+    pass
+
+
+def converter_for(dataset: str, source: dict[str, Any]) -> Converter:
+    """The ``items`` function that reads ``dataset`` from its downloaded source directory."""
+    module_name = "synthetic" if source["type"] == "synthetic" else dataset
+    try:
+        module = importlib.import_module(f"alarm.data.sources.{module_name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"alarm.data.sources.{module_name}":
+            raise
+        available = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "download")
+        raise NoConverterError(
+            f"dataset {dataset!r} is registered but has no converter module yet "
+            f"(alarm/data/sources/{module_name}.py); converters exist for: {', '.join(available)}"
+        ) from err
+    return module.items

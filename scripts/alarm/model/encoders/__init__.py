@@ -1,0 +1,29 @@
+"""The four frozen audio encoders, by the names the config and checkpoints use."""
+
+from __future__ import annotations
+
+from alarm.model.encoders.base import EncoderOutput, FeatureExtractor, FrozenEncoder
+from alarm.model.encoders.muq import MuQAudioEncoder, MuQFeatures
+from alarm.model.encoders.sslam import SSLAMAudioEncoder, SSLAMFeatures
+from alarm.model.encoders.w2vbert import W2VBertAudioEncoder, W2VBertFeatures
+from alarm.model.encoders.whisper import WhisperAudioEncoder, WhisperFeatures
+
+ENCODERS: dict[str, tuple[type[FrozenEncoder], type[FeatureExtractor]]] = {
+    "whisper": (WhisperAudioEncoder, WhisperFeatures),
+    "w2vbert": (W2VBertAudioEncoder, W2VBertFeatures),
+    "muq": (MuQAudioEncoder, MuQFeatures),
+    "sslam": (SSLAMAudioEncoder, SSLAMFeatures),
+}
+
+
+def load_encoder(name: str, path: str, layers: list[int]) -> FrozenEncoder:
+    """Load a frozen encoder from a local directory (hub download or tiny model)."""
+    return ENCODERS[name][0].from_pretrained(path, layers)
+
+
+def feature_extractor(name: str, path: str) -> FeatureExtractor:
+    return ENCODERS[name][1](path)
+
+
+__all__ = ["ENCODERS", "EncoderOutput", "FeatureExtractor", "FrozenEncoder", "feature_extractor",
+           "load_encoder"]  # fmt: skip

@@ -1,0 +1,90 @@
+"""What every frozen audio encoder provides.
+
+An encoder comes in two halves: a picklable feature extractor that turns a
+mono waveform into model inputs (it runs in data-loader workers, so no
+network weights live there), and a frozen ``nn.Module`` that encodes a
+collated batch and returns the selected hidden states with valid lengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from alarm.data.audio import resample
+
+
+@dataclass
+class EncoderOutput:
+    states: torch.Tensor  # (L, B, T, D): the selected hidden states
+    lengths: torch.Tensor  # (B,): valid frames of each item
+
+
+class FeatureExtractor:
+    """Waveform -> model inputs for one clip; ``collate`` pads a list of them."""
+
+    sample_rate: int = 16000
+
+    def prepare(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Resample a mono float32 waveform to this encoder's rate."""
+        return resample(waveform, sample_rate, self.sample_rate).astype(np.float32, copy=False)
+
+    def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    @staticmethod
+    def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Right-pad ``input`` (time first) with zeros and stack ``length``."""
+        inputs = nn.utils.rnn.pad_sequence([it["input"] for it in items], batch_first=True)
+        return {"input": inputs, "length": torch.stack([it["length"] for it in items])}
+
+
+def pad_time_to_multiple(x: torch.Tensor, multiple: int, value: float = 0.0) -> torch.Tensor:
+    """Pad dim 1 (time) of ``(B, T, ...)`` up to a multiple of ``multiple``."""
+    extra = -x.shape[1] % multiple
+    if extra == 0 and x.shape[1] > 0:
+        return x
+    extra = extra or multiple
+    pad = x.new_full((x.shape[0], extra, *x.shape[2:]), value)
+    return torch.cat([x, pad], dim=1)
+
+
+class FrozenEncoder(nn.Module):
+    """A pretrained encoder that never trains: eval mode and no gradients, always."""
+
+    name: str
+    hidden_size: int
+
+    def __init__(self, layers: list[int]):
+        super().__init__()
+        self.layers = list(layers)
+
+    def freeze(self) -> FrozenEncoder:
+        for p in self.parameters():
+            p.requires_grad_(False)
+        return self.eval()
+
+    def train(self, mode: bool = True) -> FrozenEncoder:
+        # Frozen encoders stay in eval mode (no dropout, fixed BatchNorm statistics)
+        # whatever mode the surrounding model is put in.
+        return super().train(False)
+
+    def select(self, hidden_states: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Stack the configured hidden states: (L, B, T, D)."""
+        n = len(hidden_states)
+        bad = [i for i in self.layers if i >= n]
+        if bad:
+            raise ValueError(
+                f"{self.name}: layers {bad} requested but the encoder has {n} hidden states"
+            )
+        return torch.stack([hidden_states[i] for i in self.layers])
+
+    def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def forward(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
+        return self.encode(input, length)

@@ -1,0 +1,101 @@
+"""Stable shard assignment by uid, and the one atomic writer every stage uses.
+
+A shard is the unit of SLURM work: items are assigned to shards by a hash of
+their uid that does not depend on Python's hash seed, the item order or the
+machine, so the DAG is static and a lost shard is rebuilt alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of ``text`` that is the same on every run and machine."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def shard_of(uid: str, n_shards: int) -> int:
+    """The shard (0-based) that ``uid`` belongs to among ``n_shards``."""
+    if n_shards < 1:
+        raise ValueError(f"n_shards must be >= 1, got {n_shards}")
+    return stable_hash(uid) % n_shards
+
+
+def shard_name(shard: int) -> str:
+    """Zero-padded shard id used in every file name (``00003``)."""
+    return f"{shard:05d}"
+
+
+def make_uid(dataset: str, unique_id_1: str, unique_id_2: str) -> str:
+    """The global item key ``dataset/unique_id_1/unique_id_2`` that stages join on."""
+    return f"{dataset}/{unique_id_1}/{unique_id_2}"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
+
+    A job killed mid-write (SLURM preemption, OOM) leaves no file that looks
+    finished: Snakemake sees the output missing and reruns the job.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> None:
+    """Atomically write ``obj`` as indented JSON."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_shard(
+    rows: Sequence[dict[str, Any]] | pa.Table, path: str | os.PathLike, schema: pa.Schema
+) -> int:
+    """Atomically write ``rows`` as a Parquet shard with ``schema``; returns the row count.
+
+    The schema is explicit so that an empty shard (every row dropped) still
+    carries its columns for the stages downstream.
+    """
+    if isinstance(rows, pa.Table):
+        table = rows.select(schema.names).cast(schema)
+    else:
+        missing = [
+            (i, name) for i, row in enumerate(rows) for name in schema.names if name not in row
+        ]
+        if missing:
+            i, name = missing[0]
+            raise KeyError(f"row {i} lacks column {name!r} of the shard schema")
+        table = pa.Table.from_pylist([{n: r[n] for n in schema.names} for r in rows], schema)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return table.num_rows
+
+
+def read_shard(path: str | os.PathLike, columns: Sequence[str] | None = None) -> list[dict]:
+    """Read a shard as a list of row dicts (optionally only ``columns``)."""
+    return pq.read_table(path, columns=list(columns) if columns else None).to_pylist()
+
+
+def count_rows(path: str | os.PathLike) -> int:
+    """Number of rows of a Parquet file, from its footer."""
+    return pq.ParquetFile(path).metadata.num_rows

@@ -1,0 +1,86 @@
+# Benchmarks (paper §4): convert to one schema, generate with each model and
+# ALARM-E under the evaluation thinking budget, extract answers, score.
+
+
+rule download_benchmark:
+    input:
+        image_input("data"),
+    output:
+        directory("results/benchmarks/sources/{benchmark}"),
+    log:
+        "logs/download_benchmark/{benchmark}.log",
+    wildcard_constraints:
+        benchmark=alternatives([b for b in BENCHMARKS if b != "synthetic"]),
+    localrule: True
+    container:
+        image("data")
+    shell:
+        "alarm download-benchmark --benchmark {wildcards.benchmark} --output {output} > {log} 2>&1"
+
+
+rule convert_benchmark:
+    input:
+        image_input("data"),
+        source=benchmark_source,
+    output:
+        "results/benchmarks/data/{benchmark}/{shard}.parquet",
+    log:
+        "logs/convert_benchmark/{benchmark}/{shard}.log",
+    container:
+        image("data")
+    params:
+        settings=lambda w: settings("convert_benchmark", benchmark=w.benchmark),
+    shell:
+        "alarm convert-benchmark --benchmark {wildcards.benchmark} --shard {wildcards.shard} "
+        "--source {input.source} --output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule benchmark_generate:
+    input:
+        image_input("vllm"),
+        weights=evaluated_model,
+        pretrained=lambda w: pretrained("rlm", *encoder_roles(w.model)),
+        questions="results/benchmarks/data/{benchmark}/{shard}.parquet",
+    output:
+        "results/benchmarks/{benchmark}/{model}/responses/{shard}.parquet",
+    log:
+        "logs/benchmark_generate/{benchmark}/{model}/{shard}.log",
+    benchmark:
+        "logs/benchmark_generate/{benchmark}/{model}/{shard}.tsv"
+    wildcard_constraints:
+        model=alternatives(EVALUATED),
+    container:
+        image("vllm")
+    threads: resources("inference")["threads"]
+    resources:
+        mem_mb=resources("inference")["mem_mb"],
+        runtime=resources("inference")["runtime"],
+    params:
+        settings=lambda w: settings("benchmark_generate", model=w.model),
+    shell:
+        "alarm benchmark-generate --model {wildcards.model} --input {input.questions} "
+        "--output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule score_benchmark:
+    input:
+        image_input("data"),
+        responses=lambda w: expand(
+            "results/benchmarks/{{benchmark}}/{{model}}/responses/{shard}.parquet",
+            shard=benchmark_shards(w.benchmark),
+        ),
+    output:
+        scores="results/benchmarks/{benchmark}/{model}/scores.json",
+        predictions="results/benchmarks/{benchmark}/{model}/predictions.json",
+    log:
+        "logs/score_benchmark/{benchmark}/{model}.log",
+    wildcard_constraints:
+        model=alternatives(EVALUATED),
+    container:
+        image("data")
+    params:
+        settings=settings("score_benchmark"),
+    shell:
+        "alarm score-benchmark --benchmark {wildcards.benchmark} --responses {input.responses} "
+        "--scores {output.scores} --predictions {output.predictions} "
+        "--settings {params.settings:q} > {log} 2>&1"

@@ -1,0 +1,127 @@
+# Configuration, wildcard values and input functions; rules only wire.
+import json
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+from alarm.config import check_references, pretrained_path, stage_settings
+from alarm.shards import shard_name
+
+validate(config, "../schemas/config.schema.yaml")
+check_references(config)
+
+DATASETS = sorted(config["datasets"])
+DESCRIBED = [d for d in DATASETS if config["datasets"][d]["category"] != "instruction"]
+INSTRUCTION = [
+    d for d in DATASETS if config["datasets"][d]["category"] == "instruction"
+]
+WER_FILTERED = [
+    d for d in INSTRUCTION if config["datasets"][d]["instruction"]["wer_filter"]
+]
+SYNTHETIC = [
+    d for d in DATASETS if config["datasets"][d]["source"]["type"] == "synthetic"
+]
+DOWNLOADED = [d for d in DATASETS if d not in SYNTHETIC]
+TRAINED = [m for m, spec in config["models"].items() if "ensemble" not in spec]
+ENSEMBLES = [m for m, spec in config["models"].items() if "ensemble" in spec]
+EVALUATED = config["evaluation"]["models"]
+BENCHMARKS = sorted(config["benchmarks"])
+TINY = [r for r, spec in config["pretrained"].items() if "tiny" in spec]
+HUB = [r for r, spec in config["pretrained"].items() if "hub" in spec]
+
+
+def alternatives(names):
+    """A wildcard constraint matching exactly these names (never the empty string)."""
+    return "|".join(names) if names else "(?!)"
+
+
+wildcard_constraints:
+    dataset=alternatives(DATASETS),
+    shard=r"\d{5}",
+    model=alternatives(config["models"]),
+    benchmark=alternatives(BENCHMARKS),
+    role=alternatives(config["pretrained"]),
+
+
+def settings(stage, **keys):
+    """The config section a job depends on, as JSON for its command's --settings."""
+    return json.dumps(stage_settings(config, stage, **keys), sort_keys=True)
+
+
+def shards(dataset):
+    return [shard_name(i) for i in range(config["datasets"][dataset]["n_shards"])]
+
+
+def benchmark_shards(benchmark):
+    return [shard_name(i) for i in range(config["benchmarks"][benchmark]["n_shards"])]
+
+
+def resources(family):
+    return config["resources"][family]
+
+
+def pretrained(*roles):
+    return [pretrained_path(role) for role in roles]
+
+
+def image(name):
+    """The Apptainer image a rule runs in (containers/{name}.sif)."""
+    return f"containers/{name}.sif"
+
+
+def image_input(name):
+    """The image as an input when images are built by the workflow (on the cluster)."""
+    return [image(name)] if config["containers"]["build"] else []
+
+
+def corpus_source(wildcards):
+    if wildcards.dataset in SYNTHETIC:
+        return "results/corpus/sources/synthetic"
+    return f"results/corpus/sources/{wildcards.dataset}"
+
+
+def benchmark_source(wildcards):
+    if wildcards.benchmark == "synthetic":
+        return "results/corpus/sources/synthetic"
+    return f"results/benchmarks/sources/{wildcards.benchmark}"
+
+
+def targets(dataset):
+    """The last per-shard stage of a dataset: its training targets."""
+    if dataset in DESCRIBED:
+        stage = "targets"
+    elif dataset in WER_FILTERED:
+        stage = "wer_filtered"
+    else:
+        stage = "instruction"
+    return [f"results/corpus/{stage}/{dataset}/{s}.parquet" for s in shards(dataset)]
+
+
+def model_inputs(wildcards):
+    """What training a model needs: the corpus index and the models it starts from."""
+    spec = config["models"][wildcards.model]
+    sources = sorted(
+        {a["init_from"] for a in spec["adapters"].values() if "init_from" in a}
+    )
+    roles = ["rlm", *spec["adapters"]]
+    return {
+        "train": "results/corpus/index/train.parquet",
+        "validation": "results/corpus/index/validation.parquet",
+        "init": [f"results/models/{m}/adapter.safetensors" for m in sources],
+        "pretrained": pretrained(*roles),
+    }
+
+
+def evaluated_model(wildcards):
+    """A model's trained weights, or those of every member of an ensemble."""
+    spec = config["models"][wildcards.model]
+    members = spec.get("ensemble", [wildcards.model])
+    return [f"results/models/{m}/adapter.safetensors" for m in members]
+
+
+def encoder_roles(model):
+    spec = config["models"][model]
+    members = spec.get("ensemble", [model])
+    return sorted({enc for m in members for enc in config["models"][m]["adapters"]})

@@ -1,0 +1,124 @@
+# Pretrained networks, source corpora, and the raw and audio-filtered shards.
+
+
+rule make_tiny_model:
+    input:
+        image_input("train"),
+    output:
+        directory("results/pretrained/{role}"),
+    log:
+        "logs/make_tiny_model/{role}.log",
+    benchmark:
+        "logs/make_tiny_model/{role}.tsv"
+    wildcard_constraints:
+        role=alternatives(TINY),
+    container:
+        image("train")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=lambda w: settings("make_tiny_model", role=w.role),
+    shell:
+        "alarm make-tiny-model --role {wildcards.role} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule download_pretrained:
+    output:
+        directory("results/pretrained/{role}"),
+    log:
+        "logs/download_pretrained/{role}.log",
+    wildcard_constraints:
+        role=alternatives(HUB),
+    localrule: True
+    container:
+        image("data")
+    params:
+        settings=lambda w: settings("download_pretrained", role=w.role),
+    shell:
+        "alarm download-pretrained --role {wildcards.role} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule make_synthetic_corpus:
+    input:
+        image_input("data"),
+    output:
+        directory("results/corpus/sources/synthetic"),
+    log:
+        "logs/make_synthetic_corpus/make_synthetic_corpus.log",
+    benchmark:
+        "logs/make_synthetic_corpus/make_synthetic_corpus.tsv"
+    container:
+        image("data")
+    params:
+        settings=settings("make_synthetic_corpus"),
+    shell:
+        "alarm make-synthetic-corpus --output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule download_corpus:
+    input:
+        image_input("data"),
+    output:
+        directory("results/corpus/sources/{dataset}"),
+    log:
+        "logs/download_corpus/{dataset}.log",
+    wildcard_constraints:
+        dataset=alternatives(DOWNLOADED),
+    localrule: True
+    container:
+        image("data")
+    params:
+        settings=lambda w: settings("download_corpus", dataset=w.dataset),
+    shell:
+        "alarm download-corpus --dataset {wildcards.dataset} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule collect:
+    input:
+        image_input("data"),
+        source=corpus_source,
+    output:
+        "results/corpus/raw/{dataset}/{shard}.parquet",
+    log:
+        "logs/collect/{dataset}/{shard}.log",
+    benchmark:
+        "logs/collect/{dataset}/{shard}.tsv"
+    container:
+        image("data")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=lambda w: settings("collect", dataset=w.dataset),
+    shell:
+        "alarm collect --dataset {wildcards.dataset} --shard {wildcards.shard} "
+        "--source {input.source} --output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule audio_filter:
+    input:
+        image_input("data"),
+        raw="results/corpus/raw/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/items/{dataset}/{shard}.parquet",
+    log:
+        "logs/audio_filter/{dataset}/{shard}.log",
+    benchmark:
+        "logs/audio_filter/{dataset}/{shard}.tsv"
+    container:
+        image("data")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=settings("audio_filter"),
+    shell:
+        "alarm audio-filter --input {input.raw} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"

@@ -1,0 +1,135 @@
+# Filters, the train/validation split and the corpus index (paper §2.1, §3).
+
+
+rule wer_filter:
+    input:
+        image_input("train"),
+        pretrained("whisper"),
+        responses="results/corpus/instruction/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/wer_filtered/{dataset}/{shard}.parquet",
+    log:
+        "logs/wer_filter/{dataset}/{shard}.log",
+    benchmark:
+        "logs/wer_filter/{dataset}/{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(WER_FILTERED),
+    container:
+        image("train")
+    threads: resources("generation")["threads"]
+    resources:
+        mem_mb=resources("generation")["mem_mb"],
+        runtime=resources("generation")["runtime"],
+    params:
+        settings=lambda w: settings("wer_filter"),
+    shell:
+        "alarm wer-filter --input {input.responses} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule answer_length_filter:
+    input:
+        image_input("data"),
+        pretrained(config["generation"]["r0"]["model"]),
+        rephrased="results/corpus/rephrased/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/targets/{dataset}/{shard}.parquet",
+    log:
+        "logs/answer_length_filter/{dataset}/{shard}.log",
+    benchmark:
+        "logs/answer_length_filter/{dataset}/{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(DESCRIBED),
+    container:
+        image("data")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=lambda w: settings("answer_length_filter"),
+    shell:
+        "alarm answer-length-filter --input {input.rephrased} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule train_val_split:
+    input:
+        image_input("data"),
+        raw=lambda w: expand(
+            "results/corpus/raw/{{dataset}}/{shard}.parquet", shard=shards(w.dataset)
+        ),
+    output:
+        "results/corpus/split/{dataset}.parquet",
+    log:
+        "logs/train_val_split/{dataset}.log",
+    container:
+        image("data")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=lambda w: settings("train_val_split", dataset=w.dataset),
+    shell:
+        "alarm train-val-split --dataset {wildcards.dataset} --inputs {input.raw} "
+        "--output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+rule corpus_index:
+    input:
+        image_input("data"),
+        targets=[t for d in DATASETS for t in targets(d)],
+        splits=expand("results/corpus/split/{dataset}.parquet", dataset=DATASETS),
+    output:
+        train="results/corpus/index/train.parquet",
+        validation="results/corpus/index/validation.parquet",
+    log:
+        "logs/corpus_index/corpus_index.log",
+    container:
+        image("data")
+    threads: resources("cpu")["threads"]
+    resources:
+        mem_mb=resources("cpu")["mem_mb"],
+        runtime=resources("cpu")["runtime"],
+    params:
+        settings=settings("corpus_index"),
+    shell:
+        "alarm corpus-index --targets {input.targets} --splits {input.splits} "
+        "--train {output.train} --validation {output.validation} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule corpus_stats:
+    input:
+        image_input("data"),
+        train="results/corpus/index/train.parquet",
+        validation="results/corpus/index/validation.parquet",
+    output:
+        report(
+            "results/corpus/stats.json",
+            caption="../report/corpus_stats.rst",
+            category="Corpus",
+        ),
+    log:
+        "logs/corpus_stats/corpus_stats.log",
+    container:
+        image("data")
+    shell:
+        "alarm corpus-stats --train {input.train} --validation {input.validation} --json "
+        "--output {output} > {log} 2>&1"
+
+
+rule check_ledgers:
+    input:
+        image_input("data"),
+        "results/corpus/index/train.parquet",
+        "results/report/report.md",
+    output:
+        "results/ledgers.txt",
+    log:
+        "logs/check_ledgers/check_ledgers.log",
+    container:
+        image("data")
+    shell:
+        "alarm check-ledgers results --output {output} > {log} 2>&1"

@@ -1,0 +1,32 @@
+# The report: the paper's tables with our rows beside the reported ones, and
+# the per-task radar (Figure 3).
+
+
+rule report:
+    input:
+        image_input("data"),
+        scores=expand(
+            "results/benchmarks/{benchmark}/{model}/scores.json",
+            benchmark=BENCHMARKS,
+            model=EVALUATED,
+        ),
+        metrics=expand("results/models/{model}/metrics.json", model=TRAINED),
+        stats="results/corpus/stats.json",
+    output:
+        markdown=report(
+            "results/report/report.md",
+            caption="../report/report.rst",
+            category="Results",
+        ),
+        radar=report(
+            "results/report/airbench_radar.png",
+            caption="../report/radar.rst",
+            category="Results",
+        ),
+    log:
+        "logs/report/report.log",
+    container:
+        image("data")
+    shell:
+        "alarm report --scores {input.scores} --metrics {input.metrics} --stats {input.stats} "
+        "--markdown {output.markdown} --radar {output.radar} > {log} 2>&1"

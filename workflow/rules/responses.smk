@@ -1,0 +1,84 @@
+# Self-generated targets (paper §2.1): R0 from A_text and the prompt, then
+# self-rephrasing into audio-grounded wording under a thinking budget; the
+# spoken-instruction subsets are answered directly, without rephrasing.
+
+
+rule generate_r0:
+    input:
+        image_input("vllm"),
+        pretrained(config["generation"]["r0"]["model"]),
+        prompts="results/corpus/prompts/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/r0/{dataset}/{shard}.parquet",
+    log:
+        "logs/generate_r0/{dataset}/{shard}.log",
+    benchmark:
+        "logs/generate_r0/{dataset}/{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(DESCRIBED),
+    container:
+        image("vllm")
+    threads: resources("generation")["threads"]
+    resources:
+        mem_mb=resources("generation")["mem_mb"],
+        runtime=resources("generation")["runtime"],
+    params:
+        settings=lambda w: settings("generate_r0"),
+    shell:
+        "alarm generate-r0 --input {input.prompts} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule self_rephrase:
+    input:
+        image_input("vllm"),
+        pretrained(
+            config["generation"]["rephrase"]["model"],
+            config["generation"]["rephrase"]["leak_checker"]["model"],
+        ),
+        r0="results/corpus/r0/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/rephrased/{dataset}/{shard}.parquet",
+    log:
+        "logs/self_rephrase/{dataset}/{shard}.log",
+    benchmark:
+        "logs/self_rephrase/{dataset}/{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(DESCRIBED),
+    container:
+        image("vllm")
+    threads: resources("generation")["threads"]
+    resources:
+        mem_mb=resources("generation")["mem_mb"],
+        runtime=resources("generation")["runtime"],
+    params:
+        settings=lambda w: settings("self_rephrase"),
+    shell:
+        "alarm self-rephrase --input {input.r0} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule instruction_responses:
+    input:
+        image_input("vllm"),
+        pretrained(config["generation"]["instruction"]["model"]),
+        clips="results/corpus/items/{dataset}/{shard}.parquet",
+    output:
+        "results/corpus/instruction/{dataset}/{shard}.parquet",
+    log:
+        "logs/instruction_responses/{dataset}/{shard}.log",
+    benchmark:
+        "logs/instruction_responses/{dataset}/{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(INSTRUCTION),
+    container:
+        image("vllm")
+    threads: resources("generation")["threads"]
+    resources:
+        mem_mb=resources("generation")["mem_mb"],
+        runtime=resources("generation")["runtime"],
+    params:
+        settings=lambda w: settings("instruction_responses", dataset=w.dataset),
+    shell:
+        "alarm instruction-responses --input {input.clips} --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"

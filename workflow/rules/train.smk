@@ -1,0 +1,60 @@
+# Training (paper §3): the five single-encoder models, then ALARM-CA (the four
+# single-encoder adapters loaded and frozen) and ALARM-P (AL-Whisper-Instruct-R's
+# Whisper adapter loaded and frozen, Perceivers from scratch).
+
+
+rule train_model:
+    input:
+        unpack(model_inputs),
+        image_input("train"),
+    output:
+        weights="results/models/{model}/adapter.safetensors",
+        model_config="results/models/{model}/model.json",
+        metrics=report(
+            "results/models/{model}/metrics.json",
+            caption="../report/training.rst",
+            category="Training",
+            labels={"model": "{model}"},
+        ),
+    log:
+        "logs/train_model/{model}.log",
+    benchmark:
+        "logs/train_model/{model}.tsv"
+    wildcard_constraints:
+        model=alternatives(TRAINED),
+    container:
+        image("train")
+    threads: resources("training")["threads"]
+    resources:
+        mem_mb=resources("training")["mem_mb"],
+        runtime=resources("training")["runtime"],
+    params:
+        settings=lambda w: settings("train_model", model=w.model),
+        run_dir=lambda w: f"results/models/{w.model}",
+    shell:
+        "alarm-launch alarm train --model {wildcards.model} --train {input.train} "
+        "--validation {input.validation} --run-dir {params.run_dir} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+rule model_summary:
+    input:
+        image_input("train"),
+    output:
+        report(
+            "results/models/{model}/summary.json",
+            caption="../report/model_summary.rst",
+            category="Models",
+            labels={"model": "{model}"},
+        ),
+    log:
+        "logs/model_summary/{model}.log",
+    wildcard_constraints:
+        model=alternatives(TRAINED),
+    container:
+        image("train")
+    params:
+        settings=lambda w: settings("model_summary", model=w.model),
+    shell:
+        "alarm model-summary --model {wildcards.model} --json --output {output} "
+        "--settings {params.settings:q} > {log} 2>&1"
