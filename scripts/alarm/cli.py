@@ -8,6 +8,7 @@ the same settings out of the configuration with :func:`alarm.config.stage_settin
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -78,7 +79,7 @@ def _make_tiny_model(ns):
     from alarm.model.tiny import make_tiny_model
 
     settings = settings_of(ns, role=ns.role)
-    make_tiny_model(settings["spec"], ns.output, settings["seed"])
+    make_tiny_model(settings["spec"], ns.output, settings["seed"], settings["n_candidates"])
 
 
 @command(
@@ -147,6 +148,112 @@ def _audio_filter(ns):
     from alarm.data.filters import audio_filter
 
     audio_filter(settings_of(ns), ns.input, ns.output)
+
+
+# --- corpus generation (paper §2.1) -------------------------------------------------------
+
+
+def _stage_command(name: str, help: str, stage: str, runner: str):
+    """A shard stage that reads --input and writes --output with its settings."""
+
+    @command(name, help, arg("--input", required=True), arg("--output", required=True),
+             stage=stage)  # fmt: skip
+    def run(ns):
+        module, function = runner.rsplit(".", 1)
+        getattr(importlib.import_module(module), function)(settings_of(ns), ns.input, ns.output)
+
+    return run
+
+
+_stage_command(
+    "generate-prompts",
+    "Generate 20 candidate prompts per item from A_text, check them, draw one",
+    "generate_prompts",
+    "alarm.generation.stages.run_generate_prompts",
+)
+_stage_command(
+    "generate-r0",
+    "Answer each prompt from A_text with the reasoning LM (R0)",
+    "generate_r0",
+    "alarm.generation.stages.run_generate_r0",
+)
+_stage_command(
+    "self-rephrase",
+    "Rephrase R0 into audio-grounded wording under the thinking budget",
+    "self_rephrase",
+    "alarm.generation.stages.run_self_rephrase",
+)
+_stage_command(
+    "answer-length-filter",
+    "Drop targets outside the token range (backbone tokenizer, no special tokens)",
+    "answer_length_filter",
+    "alarm.data.filters.answer_length_filter",
+)
+_stage_command("instruction-responses",
+               "Answer spoken-instruction transcripts (with and without context), no rephrasing",
+               "instruction_responses", "alarm.generation.stages.run_instruction_responses")  # fmt: skip
+
+
+@command(
+    "wer-filter",
+    "Drop spoken instructions whose Whisper transcript is too far from the written question",
+    arg("--input", required=True),
+    arg("--raw", required=True, help="the raw shard holding the audio"),
+    arg("--output", required=True),
+    stage="wer_filter",
+)
+def _wer_filter(ns):
+    from alarm.data.filters import wer_filter
+
+    wer_filter(settings_of(ns), ns.input, ns.raw, ns.output)
+
+
+@command(
+    "train-val-split",
+    "Assign each item of a corpus to train or validation (10%%, seeded, or the official split)",
+    arg("--dataset", required=True),
+    arg("--inputs", nargs="+", required=True, help="the corpus's raw shards"),
+    arg("--output", required=True),
+    stage="train_val_split",
+)
+def _train_val_split(ns):
+    from alarm.data.split import train_val_split
+
+    train_val_split(ns.dataset, settings_of(ns, dataset=ns.dataset), ns.inputs, ns.output)
+
+
+@command(
+    "corpus-index",
+    "Join targets, items and splits by uid into the train and validation indexes",
+    arg("--targets", nargs="+", required=True),
+    arg("--items", nargs="+", required=True),
+    arg("--splits", nargs="+", required=True),
+    arg("--train", required=True),
+    arg("--validation", required=True),
+    stage="corpus_index",
+)
+def _corpus_index(ns):
+    from alarm.data.index import corpus_index
+
+    corpus_index(settings_of(ns), ns.targets, ns.items, ns.splits, ns.train, ns.validation)
+
+
+@command(
+    "corpus-stats",
+    "Print the paper's Table 1 columns (elements, hours, unique prompts) for a built corpus",
+    arg("--train", default="results/corpus/index/train.parquet"),
+    arg("--validation", default="results/corpus/index/validation.parquet"),
+    arg("--json", action="store_true", help="print JSON instead of a table"),
+    arg("--output", help="also write the JSON here"),
+)
+def _corpus_stats(ns):
+    from alarm.data.index import corpus_stats, format_stats
+    from alarm.shards import write_json
+
+    stats = corpus_stats(ns.train, ns.validation)
+    print(json.dumps(stats, indent=2) if ns.json else format_stats(stats))
+    if ns.output:
+        write_json(stats, ns.output)
 
 
 @command(

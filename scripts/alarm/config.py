@@ -129,14 +129,21 @@ def _check_architecture(name: str, model: dict[str, Any], trained: set[str]) -> 
         needed = {
             "cross_attention": ("primary", "order", "width", "heads", "ffn", "layers_per_encoder"),
             "perceiver": (
-                "primary", "order", "width", "heads", "latents",
-                "self_attention_layers", "self_attention_repeats",
+                "primary",
+                "order",
+                "width",
+                "heads",
+                "latents",
+                "self_attention_layers",
+                "self_attention_repeats",
             ),
         }[fusion["type"]]
         problems += [f"{where}: needs {key!r}" for key in needed if key not in fusion]
         named = [fusion.get("primary"), *fusion.get("order", [])]
         if sorted(map(str, named)) != sorted(adapters):
-            problems.append(f"{where}: primary + order must name each adapter once ({sorted(adapters)})")
+            problems.append(
+                f"{where}: primary + order must name each adapter once ({sorted(adapters)})"
+            )
     return problems
 
 
@@ -188,15 +195,24 @@ def generation_settings(config: dict[str, Any], stage: str) -> dict[str, Any]:
 def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
     """Everything needed to build a trained model: architecture, encoders, backbone."""
     spec = config["models"][model]
+
+    def hub_repo(role: str) -> str | None:
+        return config["pretrained"][role].get("hub", {}).get("repo")
+
     return {
         "name": model,
         "adapters": spec["adapters"],
         "fusion": spec["fusion"],
         "encoders": {
-            name: {"layers": config["encoders"][name]["layers"], "path": pretrained_path(name)}
+            name: {
+                "layers": config["encoders"][name]["layers"],
+                "path": pretrained_path(name),
+                "hub": hub_repo(name),
+            }
             for name in spec["adapters"]
         },
         "llm_path": pretrained_path("rlm"),
+        "llm_hub": hub_repo("rlm"),
         "init": {
             name: f"results/models/{a['init_from']}/adapter.safetensors"
             for name, a in spec["adapters"].items()
@@ -225,7 +241,11 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
     c = config
     match stage:
         case "make_tiny_model":
-            return {"spec": c["pretrained"][keys["role"]]["tiny"], "seed": c["seed"]}
+            return {
+                "spec": c["pretrained"][keys["role"]]["tiny"],
+                "seed": c["seed"],
+                "n_candidates": c["generation"]["prompts"]["n_candidates"],
+            }
         case "download_pretrained":
             return c["pretrained"][keys["role"]]["hub"]
         case "make_synthetic_corpus":
@@ -241,7 +261,9 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
         case "self_rephrase":
             settings = generation_settings(c, "rephrase")
             checker = settings["leak_checker"]
-            return settings | {"leak_checker": checker | {"path": pretrained_path(checker["model"])}}
+            return settings | {
+                "leak_checker": checker | {"path": pretrained_path(checker["model"])}
+            }
         case "instruction_responses":
             return generation_settings(c, "instruction") | {
                 "variants": c["datasets"][keys["dataset"]]["instruction"]["variants"]
@@ -252,7 +274,9 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
             return c["filters"]["answer_tokens"] | {"tokenizer_path": pretrained_path("rlm")}
         case "train_val_split":
             instruction = c["datasets"][keys["dataset"]].get("instruction", {})
-            return c["split"] | {"official_validation": instruction.get("official_validation", False)}
+            return c["split"] | {
+                "official_validation": instruction.get("official_validation", False)
+            }
         case "corpus_index":
             return {
                 "datasets": {

@@ -54,6 +54,11 @@ def shards(dataset):
     return [shard_name(i) for i in range(config["datasets"][dataset]["n_shards"])]
 
 
+def shard_files(stage, datasets=DATASETS):
+    """Every shard file a stage writes, over the given datasets."""
+    return [f"results/corpus/{stage}/{d}/{s}.parquet" for d in datasets for s in shards(d)]
+
+
 def benchmark_shards(benchmark):
     return [shard_name(i) for i in range(config["benchmarks"][benchmark]["n_shards"])]
 

@@ -6,6 +6,7 @@ rule wer_filter:
         image_input("train"),
         pretrained("whisper"),
         responses="results/corpus/instruction/{dataset}/{shard}.parquet",
+        raw="results/corpus/raw/{dataset}/{shard}.parquet",
     output:
         "results/corpus/wer_filtered/{dataset}/{shard}.parquet",
     log:
@@ -23,7 +24,7 @@ rule wer_filter:
     params:
         settings=lambda w: settings("wer_filter"),
     shell:
-        "alarm wer-filter --input {input.responses} --output {output} "
+        "alarm wer-filter --input {input.responses} --raw {input.raw} --output {output} "
         "--settings {params.settings:q} > {log} 2>&1"
 
 
@@ -80,6 +81,7 @@ rule corpus_index:
     input:
         image_input("data"),
         targets=[t for d in DATASETS for t in targets(d)],
+        clips=shard_files("items"),
         splits=expand("results/corpus/split/{dataset}.parquet", dataset=DATASETS),
     output:
         train="results/corpus/index/train.parquet",
@@ -95,7 +97,7 @@ rule corpus_index:
     params:
         settings=settings("corpus_index"),
     shell:
-        "alarm corpus-index --targets {input.targets} --splits {input.splits} "
+        "alarm corpus-index --targets {input.targets} --items {input.clips} --splits {input.splits} "
         "--train {output.train} --validation {output.validation} "
         "--settings {params.settings:q} > {log} 2>&1"
 

@@ -53,7 +53,9 @@ def probe(data: bytes) -> AudioInfo:
     return AudioInfo(info.samplerate, info.channels, info.frames)
 
 
-def decode(data: bytes, start_s: float = 0.0, stop_s: float | None = None) -> tuple[np.ndarray, int]:
+def decode(
+    data: bytes, start_s: float = 0.0, stop_s: float | None = None
+) -> tuple[np.ndarray, int]:
     """Decode ``data`` (optionally only ``[start_s, stop_s)``) to ``(channels, samples)`` float32."""
     info = probe(data)
     start = int(start_s * info.sample_rate)

@@ -60,5 +60,7 @@ def audio_description(
             for (start, end, speaker), t in zip(duration, text, strict=True)
         )
         total = round(duration[-1][1])
-    fields = [f"duration: {total}s"] + [f"{key.lower()}: {value}" for key, value in metadata.items()]
+    fields = [f"duration: {total}s"] + [
+        f"{key.lower()}: {value}" for key, value in metadata.items()
+    ]
     return f"{body} ({', '.join(fields)})"

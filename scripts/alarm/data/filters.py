@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from alarm.data.audio import AudioError, decode
 from alarm.data.items import ITEM_SCHEMA
@@ -43,11 +45,99 @@ def audio_filter(settings: dict[str, Any], input: str | Path, output: str | Path
                 drops.append(Drop(uid, err.reason, err.detail))
                 continue
             if row["duration"] >= max_duration:
-                drops.append(Drop(uid, "audio_too_long", f"{row['duration']:.2f} s >= {max_duration} s"))
+                drops.append(
+                    Drop(uid, "audio_too_long", f"{row['duration']:.2f} s >= {max_duration} s")
+                )
                 continue
             kept.append({**row, "audio_shard": str(input)})
         return StageOutput(kept, drops)
 
     return run_shard_stage(
         stage="audio_filter", input=input, output=output, schema=ITEM_SCHEMA, process=process
+    )
+
+
+def normalise_for_wer(text: str) -> str:
+    """The authors' normalisation: lowercase, keep only a-z and spaces."""
+    return " ".join(re.sub(r"[^a-z ]", "", text.lower()).split())
+
+
+def wer_filter(
+    settings: dict[str, Any], input: str | Path, raw: str | Path, output: str | Path
+) -> Ledger:
+    """Keep spoken instructions whose Whisper transcript is within ``threshold`` WER of the text."""
+    import jiwer
+    import torch
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+    from alarm.data.audio import load_mono
+    from alarm.generation.instruction import INSTRUCTION_SCHEMA
+    from alarm.shards import read_shard
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    processor = WhisperProcessor.from_pretrained(settings["model_path"])
+    model = (
+        WhisperForConditionalGeneration.from_pretrained(settings["model_path"]).to(device).eval()
+    )
+    audio = {r["uid"]: r["audio"] for r in read_shard(raw, ["uid", "audio"])}
+    schema = INSTRUCTION_SCHEMA.append(pa.field("asr_transcript", pa.string())).append(
+        pa.field("wer", pa.float64())
+    )
+
+    def process(rows: list[dict[str, Any]]) -> StageOutput:
+        kept, drops, transcripts = [], [], {}
+        batch = settings["batch_size"]
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            waves = [load_mono(audio[r["uid"]], 16000, r["uid"]) for r in chunk]
+            feats = processor(waves, sampling_rate=16000, return_tensors="pt").input_features
+            with torch.no_grad():
+                ids = model.generate(
+                    feats.to(device), language="en", task="transcribe",
+                    max_new_tokens=settings["max_new_tokens"],
+                )  # fmt: skip
+            for row, text in zip(chunk, processor.batch_decode(ids, skip_special_tokens=True),
+                                 strict=True):  # fmt: skip
+                transcripts[row["uid"]] = text
+        for row in rows:
+            reference = normalise_for_wer(row["question"])
+            if not reference:
+                drops.append(Drop(row["uid"], "empty_reference", "the question has no letters"))
+                continue
+            hypothesis = transcripts[row["uid"]]
+            wer = jiwer.wer(reference, normalise_for_wer(hypothesis) or "<empty>")
+            if wer > settings["threshold"]:
+                drops.append(Drop(row["uid"], "wer_above_threshold", f"WER {wer:.3f}"))
+                continue
+            kept.append({**row, "asr_transcript": hypothesis, "wer": wer})
+        return StageOutput(kept, drops)
+
+    return run_shard_stage(
+        stage="wer_filter", input=input, output=output, schema=schema, process=process
+    )
+
+
+def answer_length_filter(settings: dict[str, Any], input: str | Path, output: str | Path) -> Ledger:
+    """Keep targets of ``min..max`` tokens (the backbone's tokenizer, no special tokens)."""
+    from alarm.generation.rephrase import REPHRASED_SCHEMA
+    from alarm.model.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(settings["tokenizer_path"])
+    schema = REPHRASED_SCHEMA.append(pa.field("target_tokens", pa.int32()))
+    low, high = settings["min"], settings["max"]
+
+    def process(rows: list[dict[str, Any]]) -> StageOutput:
+        kept, drops = [], []
+        for row in rows:
+            n = len(tokenizer(row["target"], add_special_tokens=False)["input_ids"])
+            if low <= n <= high:
+                kept.append({**row, "target_tokens": n})
+            else:
+                drops.append(
+                    Drop(row["uid"], "answer_length", f"{n} tokens, outside {low}..{high}")
+                )
+        return StageOutput(kept, drops)
+
+    return run_shard_stage(
+        stage="answer_length_filter", input=input, output=output, schema=schema, process=process
     )

@@ -278,8 +278,11 @@ def make_dialogue(out: Path, n: int, seed: int) -> list[Clip]:
             t += (len(wav) + len(gap)) / sr
         file = f"audio/dialogue_{i:04d}.wav"
         _write(out / file, _normalise(np.concatenate(pieces)), sr)
-        metadata = {"the first speaker's gender": genders[0],
-                    "the second speaker's gender": genders[1], "the number of speakers": 2}
+        metadata = {
+            "the first speaker's gender": genders[0],
+            "the second speaker's gender": genders[1],
+            "the number of speakers": 2,
+        }
         clips.append(Clip(file, f"dialogue_{i:04d}", "joint", {
             "text": texts, "segments": [list(s) for s in segments], "text_type": "speech",
             "metadata": metadata,
@@ -376,8 +379,12 @@ def make_music(out: Path, n: int, seed: int) -> list[Clip]:
         if rng.random() < 0.5:
             wav = render_music([root], timbre, velocity, rng)
             caption = "Musical note"
-            metadata = {"midi pitch": f"{root} out of 127", "note name": note_name(root),
-                        "midi velocity": f"{velocity} out of 127", "timbre": timbre}
+            metadata = {
+                "midi pitch": f"{root} out of 127",
+                "note name": note_name(root),
+                "midi velocity": f"{velocity} out of 127",
+                "timbre": timbre,
+            }
         else:
             quality = ("major", "minor")[int(rng.integers(2))]
             pitches = [root, root + (4 if quality == "major" else 3), root + 7]
@@ -479,7 +486,11 @@ def make_benchmark(out: Path, n: int, seed: int) -> list[Clip]:
                     "a chord" if chord else "a single note", "texture")  # fmt: skip
             else:
                 question, choices, answer, sub = (
-                    "Which timbre does the instrument have?", list(TIMBRES), timbre, "timbre")
+                    "Which timbre does the instrument have?",
+                    list(TIMBRES),
+                    timbre,
+                    "timbre",
+                )
             category = "music"
         clips.append(Clip(file, f"bench_{i:04d}", category, {
             "question": question, "choices": choices, "answer": answer,

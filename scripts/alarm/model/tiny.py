@@ -199,14 +199,25 @@ BUILDERS = {
 }
 
 
-def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int) -> None:
-    """Write a tiny random model described by ``spec`` (config ``pretrained.<role>.tiny``)."""
+def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidates: int) -> None:
+    """Write a tiny random model described by ``spec`` (config ``pretrained.<role>.tiny``).
+
+    A tiny LM with a ``format_fit`` block is then taught the generation stages' output
+    formats (see :mod:`alarm.generation.format_fit`); ``n_candidates`` is the prompt
+    stage's list length it learns.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     BUILDERS[spec["architecture"]](spec, out)
+    if "format_fit" in spec:
+        from alarm.generation.format_fit import format_fit
+
+        format_fit(out, spec["format_fit"], seed, n_candidates)
     n_params = 0
     for file in out.glob("*.safetensors"):
         with safe_open(file, "pt") as weights:
-            n_params += sum(torch.Size(weights.get_slice(k).get_shape()).numel() for k in weights.keys())
+            n_params += sum(
+                torch.Size(weights.get_slice(k).get_shape()).numel() for k in weights.keys()
+            )
     log.info("wrote a tiny %s (%d parameters) to %s", spec["architecture"], n_params, out)

@@ -16,9 +16,15 @@ ENCODERS: dict[str, tuple[type[FrozenEncoder], type[FeatureExtractor]]] = {
 }
 
 
-def load_encoder(name: str, path: str, layers: list[int]) -> FrozenEncoder:
-    """Load a frozen encoder from a local directory (hub download or tiny model)."""
-    return ENCODERS[name][0].from_pretrained(path, layers)
+def load_encoder(
+    name: str, path: str, layers: list[int], config: dict | None = None
+) -> FrozenEncoder:
+    """A frozen encoder: weights from a local directory (hub snapshot or tiny model), or,
+    given ``config`` (a config.json as a dict), the architecture alone with random weights."""
+    cls = ENCODERS[name][0]
+    return (
+        cls.from_config(config, layers) if config is not None else cls.from_pretrained(path, layers)
+    )
 
 
 def feature_extractor(name: str, path: str) -> FeatureExtractor:

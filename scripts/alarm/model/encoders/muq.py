@@ -39,7 +39,7 @@ class MuQAudioEncoder(FrozenEncoder):
 
     def __init__(self, model, layers: list[int]):
         super().__init__(layers)
-        self.model = model
+        self.encoder = model
         self.hidden_size = model.config.encoder_dim
 
     @classmethod
@@ -49,12 +49,23 @@ class MuQAudioEncoder(FrozenEncoder):
         # MuQ's constructor calls torch.manual_seed(142); callers seed after building.
         return cls(MuQ.from_pretrained(path), layers).freeze()
 
+    @classmethod
+    def from_config(cls, config: dict, layers: list[int]) -> MuQAudioEncoder:
+        from muq import MuQ, MuQConfig
+
+        fields = MuQConfig.__dataclass_fields__
+        # torchaudio builds MuQ's mel filterbank with .item(), which the meta device
+        # (used for summaries) cannot do: MuQ is always built on the CPU.
+        with torch.device("cpu"):
+            model = MuQ(MuQConfig(**{k: v for k, v in config.items() if k in fields}))
+        return cls(model, layers).freeze()
+
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
         wav = pad_time_to_multiple(input, CHUNK_SAMPLES)  # (B, n * 720000)
         mask = (torch.arange(wav.shape[1], device=wav.device) < length[:, None]).float()
         pieces = []
         for start in range(0, wav.shape[1], CHUNK_SAMPLES):
-            out = self.model(
+            out = self.encoder(
                 wav[:, start : start + CHUNK_SAMPLES],
                 attention_mask=mask[:, start : start + CHUNK_SAMPLES],
                 output_hidden_states=True,

@@ -19,7 +19,7 @@ from alarm.model.encoders.base import (
     FrozenEncoder,
     pad_time_to_multiple,
 )
-from alarm.model.encoders.sslam_modeling import SSLAMModel
+from alarm.model.encoders.sslam_modeling import SSLAMConfig, SSLAMModel
 
 CHUNK_FRAMES = 1024
 NORM_MEAN = -4.268
@@ -72,18 +72,24 @@ class SSLAMAudioEncoder(FrozenEncoder):
 
     def __init__(self, model: SSLAMModel, layers: list[int]):
         super().__init__(layers)
-        self.sslam = model
+        self.encoder = model
         self.hidden_size = model.config.embed_dim
 
     @classmethod
     def from_pretrained(cls, path: str, layers: list[int]) -> SSLAMAudioEncoder:
         return cls(SSLAMModel.from_pretrained(path), layers).freeze()
 
+    @classmethod
+    def from_config(cls, config: dict, layers: list[int]) -> SSLAMAudioEncoder:
+        fields = SSLAMConfig.__dataclass_fields__
+        return cls(SSLAMModel(SSLAMConfig(**{k: v for k, v in config.items() if k in fields})),
+                   layers).freeze()  # fmt: skip
+
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
         if input.shape[1] % CHUNK_FRAMES:
             raise ValueError(f"SSLAM features must come in {CHUNK_FRAMES}-frame chunks")
         pieces = [
-            self.select(self.sslam.model.block_outputs(input[:, start : start + CHUNK_FRAMES]))
+            self.select(self.encoder.model.block_outputs(input[:, start : start + CHUNK_FRAMES]))
             for start in range(0, input.shape[1], CHUNK_FRAMES)
         ]  # each (L, B, 512, D)
         return EncoderOutput(torch.cat(pieces, dim=2), length // 2)

@@ -189,4 +189,6 @@ class SSLAMModel(nn.Module):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.config.save(path)
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, path / "model.safetensors")
+        save_file(
+            {k: v.contiguous() for k, v in self.state_dict().items()}, path / "model.safetensors"
+        )

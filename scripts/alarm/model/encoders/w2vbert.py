@@ -44,7 +44,7 @@ class W2VBertAudioEncoder(FrozenEncoder):
 
     def __init__(self, model, layers: list[int]):
         super().__init__(layers)
-        self.model = model
+        self.encoder = model
         self.hidden_size = model.config.hidden_size
 
     @classmethod
@@ -53,13 +53,19 @@ class W2VBertAudioEncoder(FrozenEncoder):
 
         return cls(Wav2Vec2BertModel.from_pretrained(path), layers).freeze()
 
+    @classmethod
+    def from_config(cls, config: dict, layers: list[int]) -> W2VBertAudioEncoder:
+        from transformers import Wav2Vec2BertConfig, Wav2Vec2BertModel
+
+        return cls(Wav2Vec2BertModel(Wav2Vec2BertConfig(**config)), layers).freeze()
+
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
         input = pad_time_to_multiple(input, CHUNK_FRAMES)  # (B, n * 1500, 160)
         mask = (torch.arange(input.shape[1], device=input.device) < length[:, None]).long()
         pieces = []
         for start in range(0, input.shape[1], CHUNK_FRAMES):
             piece_mask = mask[:, start : start + CHUNK_FRAMES]
-            out = self.model(
+            out = self.encoder(
                 input_features=input[:, start : start + CHUNK_FRAMES],
                 attention_mask=piece_mask,
                 output_hidden_states=True,

@@ -54,6 +54,13 @@ class WhisperAudioEncoder(FrozenEncoder):
 
         return cls(WhisperModel.from_pretrained(path).get_encoder(), layers).freeze()
 
+    @classmethod
+    def from_config(cls, config: dict, layers: list[int]) -> WhisperAudioEncoder:
+        from transformers import WhisperConfig
+        from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+        return cls(WhisperEncoder(WhisperConfig(**config)), layers).freeze()
+
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
         B, T, n_mels = input.shape  # (B, n_pieces * 3000, 128)
         if T % CHUNK_FRAMES:

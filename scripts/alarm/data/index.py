@@ -1,0 +1,150 @@
+"""The corpus index: one row per training example, joined by uid; and Table 1 statistics.
+
+A described item gives one example (its prompt and rephrased target); a
+spoken-instruction item gives one per variant: with its text context as the
+prompt, or with an empty prompt (the spoken question alone). The audio is
+referenced by raw shard and uid, never copied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from alarm.generation.instruction import VARIANTS, instruction_text
+from alarm.ledger import Drop, Ledger, ledger_path
+from alarm.shards import read_shard, write_shard
+
+INDEX_SCHEMA = pa.schema(
+    [
+        ("example_id", pa.string()),  # uid/variant
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("category", pa.string()),
+        ("variant", pa.string()),  # described | with_context | no_context
+        ("audio_shard", pa.string()),
+        ("duration", pa.float64()),
+        ("prompt", pa.string()),  # the text of the user turn next to the audio
+        ("text_prompt", pa.string()),  # what the LLM answered from (A_text-free prompt text)
+        ("target", pa.string()),
+        ("split", pa.string()),
+    ]
+)
+
+TABLE1_GROUPS = {"speech": "Speech", "multi_speaker": "Speech", "sound": "Sound",
+                 "music": "Music", "instruction": "Instruction"}  # fmt: skip
+
+
+def _examples(row: dict[str, Any], category: str) -> list[dict[str, Any]]:
+    if category != "instruction":
+        return [{"variant": "described", "prompt": row["prompt"], "text_prompt": row["prompt"],
+                 "target": row["target"]}]  # fmt: skip
+    out = []
+    for variant in VARIANTS:
+        target = row[f"response_{variant}"]
+        if target is None:
+            continue
+        out.append({
+            "variant": variant,
+            "prompt": (row["context"] or "") if variant == "with_context" else "",
+            "text_prompt": instruction_text(row["question"], row["context"], variant),
+            "target": target,
+        })  # fmt: skip
+    return out
+
+
+def corpus_index(
+    settings: dict[str, Any],
+    targets: Sequence[str | Path],
+    items: Sequence[str | Path],
+    splits: Sequence[str | Path],
+    train_out: str | Path,
+    validation_out: str | Path,
+) -> Ledger:
+    datasets = settings["datasets"]
+    split_of = {r["uid"]: r["split"] for p in splits for r in read_shard(p)}
+    item_of = {
+        r["uid"]: r for p in items for r in read_shard(p, ["uid", "audio_shard", "duration"])
+    }
+    rows: dict[str, list[dict[str, Any]]] = {"train": [], "validation": []}
+    drops: list[Drop] = []
+    n_in = 0
+    for path in targets:
+        for row in read_shard(path):
+            category = datasets[row["dataset"]]["category"]
+            for example in _examples(row, category):
+                n_in += 1
+                example_id = f"{row['uid']}/{example['variant']}"
+                if row["uid"] not in split_of or row["uid"] not in item_of:
+                    drops.append(Drop(example_id, "not_in_split_or_items", row["uid"]))
+                    continue
+                item = item_of[row["uid"]]
+                split = split_of[row["uid"]]
+                rows[split].append({
+                    "example_id": example_id, "uid": row["uid"], "dataset": row["dataset"],
+                    "category": category, "audio_shard": item["audio_shard"],
+                    "duration": item["duration"], "split": split, **example,
+                })  # fmt: skip
+    for split, out in (("train", train_out), ("validation", validation_out)):
+        rows[split].sort(key=lambda r: r["example_id"])
+        write_shard(rows[split], out, INDEX_SCHEMA)
+    ledger = Ledger(
+        stage="corpus_index",
+        outputs=[str(train_out), str(validation_out)],
+        inputs=[],  # one item gives one example per variant, so rows_in counts examples
+        rows_in=n_in,
+        rows_out=len(rows["train"]) + len(rows["validation"]),
+        drops=drops,
+        stats={"train": len(rows["train"]), "validation": len(rows["validation"])},
+    )
+    ledger.write(ledger_path(train_out))
+    return ledger
+
+
+def corpus_stats(train: str | Path, validation: str | Path) -> dict[str, Any]:
+    """Table 1 of the paper: elements, hours and unique prompts per category, total/train/val."""
+    by_split = {"train": read_shard(train), "validation": read_shard(validation)}
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    groups = ["Speech", "Sound", "Music", "Instruction", "Total"]
+    for split_name in ("total", "train", "validation"):
+        rows = (by_split["train"] + by_split["validation"]) if split_name == "total" \
+            else by_split[split_name]  # fmt: skip
+        acc: dict[str, dict[str, Any]] = defaultdict(lambda: {"elements": 0, "seconds": 0.0,
+                                                               "prompts": set()})  # fmt: skip
+        for row in rows:
+            for group in (TABLE1_GROUPS[row["category"]], "Total"):
+                acc[group]["elements"] += 1
+                acc[group]["seconds"] += row["duration"]
+                acc[group]["prompts"].add(row["text_prompt"])
+        for group in groups:
+            a = acc[group]
+            table.setdefault(group, {})[split_name] = {
+                "elements": a["elements"],
+                "hours": round(a["seconds"] / 3600, 4),
+                "unique_prompts": len(a["prompts"]),
+            }
+    return {
+        "table1": table,
+        "datasets": sorted({r["dataset"] for rs in by_split.values() for r in rs}),
+    }
+
+
+def write_stats(stats: dict[str, Any], output: str | Path) -> None:
+    from alarm.shards import write_json
+
+    write_json(stats, output)
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    lines = [f"{'':<12}{'elements (total/train/val)':>30}{'hours':>30}{'unique prompts':>30}"]
+    for group, splits in stats["table1"].items():
+        cells = [
+            "/".join(f"{splits[s][key]:g}" for s in ("total", "train", "validation"))
+            for key in ("elements", "hours", "unique_prompts")
+        ]
+        lines.append(f"{group:<12}" + "".join(f"{c:>30}" for c in cells))
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Spoken-instruction subsets (HeySQuAD, InstructS2S): answers from the text, no rephrasing.
+
+The question is a transcript of the audio, so the reasoning LM answers the
+text directly and the answer is the target (R_text = R0): no system prompt,
+no budget, 512 tokens. The with-context variant sees ``context\\nquestion``,
+the no-context variant the question alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.ledger import Drop
+from alarm.stage import StageOutput
+
+VARIANTS = ("with_context", "no_context")
+
+INSTRUCTION_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("question", pa.string()),
+        ("context", pa.string()),
+        ("response_with_context", pa.string()),
+        ("response_no_context", pa.string()),
+    ]
+)
+
+
+def instruction_text(question: str, context: str | None, variant: str) -> str:
+    if variant == "with_context":
+        return ((context or "") + "\n" + question).strip()
+    return question
+
+
+def instruction_responses(
+    rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
+) -> StageOutput:
+    sampling = Sampling.from_settings(settings["sampling"])
+    variants = [v for v in VARIANTS if v in settings["variants"]]
+    requests = [
+        Request(
+            chat_ids(backend.tokenizer, [{"role": "user", "content": instruction_text(
+                r["question"], r["context"], v)}]),
+            settings["max_tokens"], item_seed(settings["seed"], r["uid"], v), sampling,
+        )
+        for r in rows
+        for v in variants
+    ]  # fmt: skip
+    results = iter(backend.generate(requests))
+    kept, drops = [], []
+    for row in rows:
+        answers = {v: next(results).text for v in variants}
+        empty = [v for v, text in answers.items() if not text.strip()]
+        if empty:
+            drops.append(Drop(row["uid"], "empty_response", f"variants {empty}"))
+            continue
+        kept.append({
+            "uid": row["uid"], "dataset": row["dataset"], "question": row["question"],
+            "context": row["context"],
+            "response_with_context": answers.get("with_context"),
+            "response_no_context": answers.get("no_context"),
+        })  # fmt: skip
+    return StageOutput(kept, drops, {"requests": len(requests)})

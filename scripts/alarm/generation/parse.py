@@ -1,0 +1,49 @@
+"""Reading structured parts out of LLM output, shared by every stage."""
+
+from __future__ import annotations
+
+import json
+
+ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
+THINK_END = "</think>"
+
+
+class ParseError(ValueError):
+    """LLM output without the expected structure; ``reason`` is the ledger drop code."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def after_reasoning(text: str) -> str:
+    """The final part of a thinking model's output: what follows the last ``</think>``.
+
+    Drafts inside the reasoning are never read.
+    """
+    return text.rsplit(THINK_END, 1)[-1]
+
+
+def last_answer(text: str) -> str:
+    """The content of the last complete ``<answer>...</answer>`` pair, stripped."""
+    start = text.rfind(ANSWER_OPEN)
+    if start < 0:
+        raise ParseError("no_answer_tag", "the output has no <answer>")
+    end = text.find(ANSWER_CLOSE, start)
+    if end < 0:
+        raise ParseError("no_answer_tag", "the last <answer> is never closed")
+    return text[start + len(ANSWER_OPEN) : end].strip()
+
+
+def json_string_list(text: str, expected: int | None = None) -> list[str]:
+    """A JSON list of non-empty strings (the prompt candidates)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ParseError("candidates_unparseable", f"not JSON: {err}") from err
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ParseError("candidates_unparseable", "not a list of non-empty strings")
+    if expected is not None and len(value) != expected:
+        raise ParseError("candidates_unparseable", f"{len(value)} candidates, expected {expected}")
+    return [v.strip() for v in value]

@@ -1,0 +1,72 @@
+"""R0: the reasoning LM answers the prompt from A_text (paper §2.1, stage 1 of self-rephrasing).
+
+The system prompt and user layout are the authors' exact strings; 512 tokens
+cover thinking and answer together, so many R0 stop mid-reasoning (no
+``</think>``). The chat template opens the reasoning, so R0 holds only the
+closing tag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.parse import THINK_END
+from alarm.ledger import Drop
+from alarm.stage import StageOutput
+
+R0_SYSTEM_PROMPT = (
+    "You are an audio-understanding model. You will receive audio enclosed in "
+    "<start_audio> ... <end_audio> and a prompt.\nListen to the audio and respond directly "
+    "to the prompt."
+)
+
+R0_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("audio_description", pa.string()),
+        ("prompt", pa.string()),
+        ("r0", pa.string()),
+        ("r0_finish_reason", pa.string()),
+        ("r0_complete", pa.bool_()),
+        ("r0_tokens", pa.int32()),
+    ]
+)
+
+
+def r0_messages(a_text: str, prompt: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": R0_SYSTEM_PROMPT},
+        {"role": "user", "content": f"<start_audio>{a_text}<end_audio>\n\n{prompt}"},
+    ]
+
+
+def generate_r0(
+    rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
+) -> StageOutput:
+    sampling = Sampling.from_settings(settings["sampling"])
+    requests = [
+        Request(chat_ids(backend.tokenizer, r0_messages(r["audio_description"], r["prompt"])),
+                settings["max_tokens"], item_seed(settings["seed"], r["uid"], "r0"), sampling)
+        for r in rows
+    ]  # fmt: skip
+    kept, drops = [], []
+    for row, result in zip(rows, backend.generate(requests), strict=True):
+        if not result.text.strip():
+            drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
+            continue
+        kept.append({
+            "uid": row["uid"], "dataset": row["dataset"],
+            "audio_description": row["audio_description"], "prompt": row["prompt"],
+            "r0": result.text, "r0_finish_reason": result.finish_reason,
+            "r0_complete": THINK_END in result.text, "r0_tokens": len(result.token_ids),
+        })  # fmt: skip
+    truncated = sum(not r["r0_complete"] for r in kept)
+    return StageOutput(
+        kept,
+        drops,
+        {"r0_without_think_end": truncated, "generated_tokens": sum(r["r0_tokens"] for r in kept)},
+    )

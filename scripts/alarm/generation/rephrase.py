@@ -1,0 +1,240 @@
+"""Self-rephrasing (paper §2.1, stage 2): R0 rewritten in audio-grounded wording.
+
+The same frozen reasoning LM rewrites R0 under rules ``I_reph`` (ours, written
+from the paper and the authors' rule list): light edits only, text-oriented
+words replaced by auditory ones, the same structure, length and meaning, and
+a truncated response left truncated. R0's reasoning tags are renamed so the
+rephraser does not take that reasoning for its own. The rephraser's own
+reasoning is capped by the thinking budget (B = 1536) and never reaches the
+target: only the last ``<answer>`` after its reasoning is kept.
+
+The target is ``reasoning\\n</think>\\n\\nanswer`` with no opening tag (the
+training prompt ends in ``<think>\\n``) and no EOS; a truncated R0 gives a
+reasoning-only target. Outputs that lose this structure, come back empty or
+leak the budget sentence, the rephraser's reasoning or the rephrasing tags
+are dropped with their reason. An optional LLM leak checker (off in the
+paper's run) regenerates items it rejects, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pyarrow as pa
+
+from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
+from alarm.generation.parse import THINK_END, ParseError, after_reasoning, last_answer
+from alarm.ledger import Drop
+from alarm.stage import StageOutput
+
+REASONING_OPEN, REASONING_CLOSE = "<text_llm_reasoning>", "</text_llm_reasoning>"
+
+REPHRASE_RULES = """You rewrite responses of a Text LLM so that they read like responses of an Audio-Understanding LLM.
+
+The Text LLM never heard the audio. It received a written description of the clip instead: a time span [MM:SS-MM:SS], what is said or, between vertical bars |like this|, a caption or label, and, in parentheses, facts such as duration, speaker gender, language, emotion, noise or musical properties. Its response therefore talks about a description, metadata or text. An audio model would have heard these things.
+
+<MODIFICATION_RULES>
+1. Keep the structure: the same paragraphs, the same order of ideas, nearly the same length and word count.
+2. Change only the few words that refer to text. Everything else stays as it is.
+3. Replace text-oriented wording ("the description says", "mentioned", "provided", "given", "the metadata", "the caption", "the transcript", "the label") with auditory wording ("I hear", "the speaker sounds", "it sounds like", "from the audio"). Keep phrases about knowledge or intent such as "I think" or "Let me".
+4. Never imply that a text, a transcript or metadata exists. Labels and values are perceived from the audio signal itself.
+5. Keep the meaning and every conclusion. If the response is cut off, leave it cut off; never complete it.
+6. Edit the reasoning and the final answer only slightly.
+7. Keep the tone.
+8. Speak of the beginning or the end of the audio, never of tags or markers.
+</MODIFICATION_RULES>
+
+<OUTPUT_FORMATTING_RULES>
+1. The reasoning of the Text LLM is enclosed in <text_llm_reasoning> and </text_llm_reasoning>. Keep both tags exactly where they are; keep an unclosed reasoning unclosed.
+2. Keep the same number of paragraphs.
+3. Put the whole modified response between <answer> and </answer>.
+</OUTPUT_FORMATTING_RULES>
+
+Examples:
+
+{examples}
+
+Use the examples only as a guide to style and scope; apply the rules to the new response."""
+
+FEW_SHOT = [
+    (
+        "<text_llm_reasoning>\nThe user asks how the speaker feels. The metadata provided says emotion: Sad and gender: Female, so the description tells me she is sad. The transcript mentioned is \"I really thought he would come back.\"\n</text_llm_reasoning>\n\nBased on the given description, the speaker feels sad.",
+        "<text_llm_reasoning>\nThe user asks how the speaker feels. From the audio, the speaker sounds sad and her voice sounds female. I hear her say \"I really thought he would come back.\"\n</text_llm_reasoning>\n\nFrom what I hear, the speaker feels sad.",
+    ),
+    (
+        "<text_llm_reasoning>\nThe caption is |Dog barking| and the tags are animal/domestic. The description gives a duration of 6s. So the answer: a dog barks.\n</text_llm_reasoning>\n\nThe audio contains a dog barking, as the caption says.",
+        "<text_llm_reasoning>\nI hear a dog barking, a domestic animal sound. The audio lasts about 6 seconds. So the answer: a dog barks.\n</text_llm_reasoning>\n\nThe audio contains a dog barking, as I can clearly hear.",
+    ),
+    (
+        "<text_llm_reasoning>\nThe metadata lists noise description: babble and snr: 5. An SNR of 5 dB means the noise is strong compared with the speech. The user wants to know if the recording is clean.\n</text_llm_reasoning>\n\nNo. According to the provided information, there is babble noise at 5 dB SNR.",
+        "<text_llm_reasoning>\nI hear babble noise behind the speech, at roughly 5 dB SNR. An SNR of 5 dB means the noise is strong compared with the speech. The user wants to know if the recording is clean.\n</text_llm_reasoning>\n\nNo. From the audio, there is babble noise at about 5 dB SNR.",
+    ),
+    (
+        "<text_llm_reasoning>\nThe description says the audio is spoof, generated by a neural vocoder. Let me think about what cues the user expects. The given label suggests",
+        "<text_llm_reasoning>\nFrom the audio, the speech sounds like a spoof, generated by a neural vocoder. Let me think about what cues the user expects. What I hear suggests",
+    ),
+]  # fmt: skip
+
+REPHRASE_REQUEST = (
+    "Slightly modify the reasoning (inside <text_llm_reasoning>) and the answer after it in "
+    "the Text LLM response below, following the rules. Preserve the total length. Return "
+    "the modified response inside <answer></answer>.\n\n"
+    "<NEW_TEXT_LLM_RESPONSE>\n{response}\n</NEW_TEXT_LLM_RESPONSE>\n\n"
+    "If the response is incomplete, do not try to complete it: modify only what is there."
+)
+
+LEAK_CHECKER_RULES = """You audit responses of an audio-understanding model. The model must sound as if it heard the audio. Decide whether the response reveals that it was produced from a written description instead: quoting a description, naming tags or markers (such as <start_audio> or timestamps given as text), or phrases like "the description says", "the metadata", "the caption", "the prompt says", "the user mentioned". Saying "the user provided an audio clip where ..." is fine.
+
+Explain briefly, then end with a last line that is exactly "ANSWER: YES" (it reveals a text description) or "ANSWER: NO"."""
+
+LEAK_VERDICT = re.compile(r"ANSWER:\s*(YES|NO)\s*$", re.IGNORECASE)
+# Pieces of the rephrasing machinery that must never reach a target.
+LEAK_MARKERS = (REASONING_OPEN, REASONING_CLOSE, "<answer>", "</answer>", "TEXT_LLM_RESPONSE",
+                "MODIFIED_RESPONSE", "<think>")  # fmt: skip
+BUDGET_SENTENCE = FORCED_CLOSE.strip().splitlines()[0]
+
+REPHRASED_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("prompt", pa.string()),
+        ("r0", pa.string()),
+        ("r0_complete", pa.bool_()),
+        ("target", pa.string()),
+        ("rephrase_passes", pa.int32()),
+        ("rephrase_forced_close", pa.bool_()),
+        ("rephrase_tokens", pa.int32()),
+        ("rephrase_attempts", pa.int32()),
+    ]
+)
+
+
+def prepare_r0(r0: str) -> tuple[str, bool]:
+    """R0 with its reasoning tags renamed, and whether its reasoning was complete.
+
+    R0 never holds ``<think>`` (the template opens it), so the opening tag is added;
+    a missing ``</think>`` means the 512-token cap cut the reasoning.
+    """
+    complete = THINK_END in r0
+    text = r0 if r0.lstrip().startswith("<think>") else "<think>\n" + r0
+    if not complete:
+        text += "\n</think>"
+    return text.replace("<think>", REASONING_OPEN).replace(THINK_END, REASONING_CLOSE), complete
+
+
+def rephrase_messages(prepared: str) -> list[dict[str, str]]:
+    examples = "\n\n".join(
+        f"<TEXT_LLM_RESPONSE_{i}>\n{text}\n</TEXT_LLM_RESPONSE_{i}>\n"
+        f"<MODIFIED_RESPONSE_{i}>\n<answer>\n{modified}\n</answer>\n</MODIFIED_RESPONSE_{i}>"
+        for i, (text, modified) in enumerate(FEW_SHOT, 1)
+    )
+    return [
+        {"role": "system", "content": REPHRASE_RULES.format(examples=examples)},
+        {"role": "user", "content": REPHRASE_REQUEST.format(response=prepared)},
+    ]
+
+
+def reassemble(output: str, complete: bool) -> str:
+    """The training target from the rephraser's output.
+
+    Complete R0: ``reasoning\\n</think>\\n\\nanswer``; truncated R0: the reasoning alone.
+    The opening tag is always removed (the authors would restore ``<think>`` when R0
+    held one, which would double the ``<think>`` the training prompt ends with).
+    """
+    body = last_answer(after_reasoning(output))
+    if body.count(REASONING_OPEN) > 1 or body.count(REASONING_CLOSE) > 1:
+        raise ParseError("structure_lost", "reasoning tags repeated")
+    body = body.replace(REASONING_OPEN, "", 1).lstrip()
+    if complete:
+        reasoning, closed, answer = body.partition(REASONING_CLOSE)
+        if not closed or not reasoning.strip() or not answer.strip():
+            raise ParseError("structure_lost", "the reasoning or the answer is missing")
+        target = f"{reasoning.rstrip()}\n{THINK_END}\n\n{answer.strip()}"
+    else:
+        target = body.replace(REASONING_CLOSE, "").rstrip()
+    if not target.strip():
+        raise ParseError("empty_rephrasing")
+    if BUDGET_SENTENCE in target:
+        raise ParseError("leaked_budget_sentence", "the budget sentence is in the target")
+    leaked = [m for m in LEAK_MARKERS if m in target]
+    if target.count(THINK_END) != int(complete):
+        leaked.append(THINK_END)
+    if leaked:
+        raise ParseError("leaked_rephraser_thinking", f"{leaked} in the target")
+    return target
+
+
+def leak_checker_messages(target: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": LEAK_CHECKER_RULES},
+            {"role": "user", "content": f"Response:\n{target}"}]  # fmt: skip
+
+
+def leak_rejected(text: str) -> bool:
+    """True unless the checker's last line says ``ANSWER: NO`` (unparseable counts as rejected)."""
+    lines = after_reasoning(text).strip().splitlines()
+    match = LEAK_VERDICT.search(lines[-1]) if lines else None
+    return match is None or match[1].upper() == "YES"
+
+
+def rephrase(
+    rows: list[dict[str, Any]],
+    backend: Backend,
+    settings: dict[str, Any],
+    checker: Backend | None = None,
+) -> StageOutput:
+    sampling = Sampling.from_settings(settings["sampling"])
+    prepared = {r["uid"]: prepare_r0(r["r0"]) for r in rows}
+    budget, limit = settings["thinking_budget"], settings["max_tokens"]
+    check = settings["leak_checker"]
+    tries = check["max_tries"] if checker is not None else 1
+    by_uid = {r["uid"]: r for r in rows}
+    todo, kept, drops = list(by_uid), [], []
+    last_failure: dict[str, Drop] = {}
+    stats = {"pass2": 0, "forced_close": 0, "generated_tokens": 0, "leak_rejections": 0}
+    for attempt in range(tries):
+        requests = [
+            Request(chat_ids(backend.tokenizer, rephrase_messages(prepared[uid][0])), limit,
+                    item_seed(settings["seed"], uid, f"rephrase/{attempt}"), sampling)
+            for uid in todo
+        ]  # fmt: skip
+        candidates = {}
+        for uid, result in zip(todo, generate_with_budget(backend, requests, budget, limit),
+                               strict=True):  # fmt: skip
+            stats["pass2"] += result.passes == 2
+            stats["forced_close"] += result.forced_close
+            stats["generated_tokens"] += result.tokens
+            try:
+                candidates[uid] = (reassemble(result.text, prepared[uid][1]), result)
+            except ParseError as err:
+                last_failure[uid] = Drop(uid, err.reason, err.detail)
+        accepted = set(candidates)
+        if checker is not None and candidates:
+            verdicts = checker.generate([
+                Request(chat_ids(checker.tokenizer, leak_checker_messages(target)),
+                        check["max_tokens"], item_seed(settings["seed"], uid, f"leak/{attempt}"),
+                        sampling)
+                for uid, (target, _) in candidates.items()
+            ])  # fmt: skip
+            for uid, verdict in zip(list(candidates), verdicts, strict=True):
+                if leak_rejected(verdict.text):
+                    accepted.discard(uid)
+                    stats["leak_rejections"] += 1
+                    last_failure[uid] = Drop(uid, "leak_checker_rejected", f"attempt {attempt + 1}")
+        for uid in accepted:
+            target, result = candidates[uid]
+            row = by_uid[uid]
+            kept.append({
+                "uid": uid, "dataset": row["dataset"], "prompt": row["prompt"], "r0": row["r0"],
+                "r0_complete": prepared[uid][1], "target": target,
+                "rephrase_passes": result.passes, "rephrase_forced_close": result.forced_close,
+                "rephrase_tokens": result.tokens, "rephrase_attempts": attempt + 1,
+            })  # fmt: skip
+            last_failure.pop(uid, None)
+        todo = [uid for uid in todo if uid not in accepted]
+        if not todo:
+            break
+    drops.extend(last_failure[uid] for uid in todo)
+    stats["items"] = len(rows)
+    return StageOutput(kept, drops, stats)

@@ -1,0 +1,217 @@
+"""Markdown tables of the report: the paper's Tables 3 and 5 with our rows beside the
+reported ones, per-task breakdowns, every score with its share of unanswered
+items, training metrics and corpus statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from alarm.report.paper_results import MODEL_NAMES, REPORTED
+
+# benchmark -> model -> the contents of its scores.json
+Scores = dict[str, dict[str, dict[str, Any]]]
+
+MISSING = "–"
+TRAINING_COLUMNS = (
+    "model",
+    "initial_val_loss",
+    "final_val_loss",
+    "steps",
+    "trainable_params",
+    "samples_per_second",
+)
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """The paper's model order, then any other model alphabetically."""
+    known = list(MODEL_NAMES)
+    return sorted(set(models), key=lambda m: (known.index(m) if m in known else len(known), m))
+
+
+def display(model: str) -> str:
+    return MODEL_NAMES.get(model, model)
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _group_accuracy(scores: dict[str, Any] | None, breakdown: str, group: str) -> float | None:
+    if scores is None:
+        return None
+    return scores["breakdowns"].get(breakdown, {}).get(group, {}).get("accuracy")
+
+
+def _reported(benchmark: str, model: str, column: str) -> float | None:
+    return REPORTED.get(benchmark, {}).get(model, {}).get(column)
+
+
+def _table_models(scores: Scores, benchmarks: Sequence[str]) -> list[str]:
+    models = {m for b in benchmarks for m in scores.get(b, {})}
+    models |= {m for b in benchmarks for m in REPORTED.get(b, {})}
+    return model_order(models)
+
+
+def mmsu_table(scores: Scores) -> str:
+    """Table 3: MMSU perception, reasoning and overall accuracy."""
+    ours = scores.get("mmsu", {})
+    header = ["Model", "Perception", "Reasoning", "Overall", "None %"]
+    rows = []
+    for model in _table_models(scores, ["mmsu"]):
+        if model in ours:
+            s = ours[model]
+            rows.append(
+                [
+                    display(model),
+                    fmt(_group_accuracy(s, "category", "Perception")),
+                    fmt(_group_accuracy(s, "category", "Reasoning")),
+                    fmt(s["overall"]),
+                    fmt(s["none_share"]),
+                ]
+            )
+        if model in REPORTED["mmsu"]:
+            r = REPORTED["mmsu"][model]
+            rows.append(
+                [
+                    f"{display(model)} (reported)",
+                    fmt(r["perception"]),
+                    fmt(r["reasoning"]),
+                    fmt(r["overall"]),
+                    MISSING,
+                ]
+            )
+    return markdown_table(header, rows)
+
+
+def _value(scores: dict[str, Any] | None, key: str) -> Any:
+    return None if scores is None else scores.get(key)
+
+
+def _pair(mini: float | None, test: float | None) -> str:
+    return f"{fmt(mini)} / {fmt(test)}"
+
+
+def mmau_mmar_table(scores: Scores) -> str:
+    """Table 5: MMAU v05.15.25 test-mini / test per task and mean, and MMAR."""
+    benchmarks = ["mmau_test_mini", "mmau_test", "mmar"]
+    header = ["Model", "Sound", "Music", "Speech", "Mean", "MMAR", "None % (mini / test / MMAR)"]
+    rows = []
+    for model in _table_models(scores, benchmarks):
+        mini, test, mmar = (scores.get(b, {}).get(model) for b in benchmarks)
+        if mini or test or mmar:
+            cells = [
+                _pair(_group_accuracy(mini, "task", t), _group_accuracy(test, "task", t))
+                for t in ("sound", "music", "speech")
+            ]
+            cells.append(_pair(_value(mini, "mean"), _value(test, "overall")))
+            cells.append(fmt(_value(mmar, "overall")))
+            shares = [s["none_share"] if s else None for s in (mini, test, mmar)]
+            rows.append([display(model), *cells, " / ".join(fmt(v) for v in shares)])
+        if any(model in REPORTED[b] for b in benchmarks):
+            cells = [
+                _pair(_reported("mmau_test_mini", model, c), _reported("mmau_test", model, c))
+                for c in ("sound", "music", "speech", "mean")
+            ]
+            cells.append(fmt(_reported("mmar", model, "overall")))
+            rows.append([f"{display(model)} (reported)", *cells, MISSING])
+    return markdown_table(header, rows)
+
+
+def breakdown_table(scores: Scores, benchmark: str, breakdown: str) -> str:
+    """Accuracy per group of one breakdown (rows) and model (columns)."""
+    ours = scores.get(benchmark, {})
+    models = model_order(ours)
+    per_model = {m: ours[m]["breakdowns"].get(breakdown, {}) for m in models}
+    sizes: dict[str, int] = {}
+    for groups in per_model.values():
+        for group, values in groups.items():
+            sizes.setdefault(group, values["n"])
+    rows = [
+        [
+            group,
+            fmt(sizes[group]),
+            *(fmt(per_model[m].get(group, {}).get("accuracy")) for m in models),
+        ]
+        for group in sorted(sizes)
+    ]
+    rows.append(["Overall", MISSING, *(fmt(ours[m]["overall"]) for m in models)])
+    rows.append(["None %", MISSING, *(fmt(ours[m]["none_share"]) for m in models)])
+    return markdown_table([breakdown, "n", *(display(m) for m in models)], rows)
+
+
+def summary_table(scores: Scores) -> str:
+    """Every score of this run with its counts of unanswered items."""
+    header = ["Benchmark", "Model", "Extraction", "Overall", "Micro", "Items"]
+    header += ["Audio errors", "No response", "No answer", "None %"]
+    rows = [
+        [
+            benchmark,
+            display(model),
+            s["extraction"],
+            fmt(s["overall"]),
+            fmt(s.get("micro")),
+            fmt(s["n_items"]),
+            fmt(s.get("n_audio_error")),
+            fmt(s["n_no_response"]),
+            fmt(s["n_no_answer"]),
+            fmt(s["none_share"]),
+        ]
+        for benchmark in sorted(scores)
+        for model in model_order(scores[benchmark])
+        for s in [scores[benchmark][model]]
+    ]
+    return markdown_table(header, rows)
+
+
+def _metric(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return fmt(value)
+
+
+def training_table(metrics: list[dict[str, Any]]) -> str:
+    """One row per trained model from its metrics.json."""
+    order = model_order(m["model"] for m in metrics)
+    ordered = sorted(metrics, key=lambda m: order.index(m["model"]))
+    rows = [
+        [display(m["model"]), *(_metric(m.get(c)) for c in TRAINING_COLUMNS[1:])] for m in ordered
+    ]
+    return markdown_table(TRAINING_COLUMNS, rows)
+
+
+def _flatten(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+    """(row label, scalar columns) for every dict of the tree that holds scalars."""
+    if not isinstance(value, dict):
+        return [(" / ".join(path) or "value", {"value": value})]
+    scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
+    rows = [(" / ".join(path) or "total", scalars)] if scalars else []
+    for key, child in value.items():
+        if isinstance(child, dict):
+            rows += _flatten(child, (*path, str(key)))
+    return rows
+
+
+def stats_table(stats: dict[str, Any]) -> str:
+    """Any nested statistics dict as one table: a row per dict of scalars, keys as columns."""
+    rows = _flatten(stats)
+    columns: list[str] = []
+    for _, scalars in rows:
+        columns += [str(k) for k in scalars if str(k) not in columns]
+    body = [[label, *(_metric(scalars.get(c)) for c in columns)] for label, scalars in rows]
+    return markdown_table(["", *columns], body)
