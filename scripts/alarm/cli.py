@@ -64,8 +64,10 @@ def _validate_config(ns):
     from alarm.config import load_config
 
     config = load_config(ns.configfile)
-    print(f"ok: {len(config['datasets'])} datasets, {len(config['models'])} models, "
-          f"{len(config['benchmarks'])} benchmarks")  # fmt: skip
+    print(
+        f"ok: {len(config['datasets'])} datasets, {len(config['models'])} models, "
+        f"{len(config['benchmarks'])} benchmarks"
+    )
 
 
 @command(
@@ -156,8 +158,7 @@ def _audio_filter(ns):
 def _stage_command(name: str, help: str, stage: str, runner: str):
     """A shard stage that reads --input and writes --output with its settings."""
 
-    @command(name, help, arg("--input", required=True), arg("--output", required=True),
-             stage=stage)  # fmt: skip
+    @command(name, help, arg("--input", required=True), arg("--output", required=True), stage=stage)
     def run(ns):
         module, function = runner.rsplit(".", 1)
         getattr(importlib.import_module(module), function)(settings_of(ns), ns.input, ns.output)
@@ -189,9 +190,12 @@ _stage_command(
     "answer_length_filter",
     "alarm.data.filters.answer_length_filter",
 )
-_stage_command("instruction-responses",
-               "Answer spoken-instruction transcripts (with and without context), no rephrasing",
-               "instruction_responses", "alarm.generation.stages.run_instruction_responses")  # fmt: skip
+_stage_command(
+    "instruction-responses",
+    "Answer spoken-instruction transcripts (with and without context), no rephrasing",
+    "instruction_responses",
+    "alarm.generation.stages.run_instruction_responses",
+)
 
 
 @command(
@@ -254,6 +258,44 @@ def _corpus_stats(ns):
     print(json.dumps(stats, indent=2) if ns.json else format_stats(stats))
     if ns.output:
         write_json(stats, ns.output)
+
+
+# --- model and training (paper §2.2, §3) ------------------------------------------------
+
+
+@command(
+    "model-summary",
+    "Build a model on the meta device; print trainable/frozen parameters and audio token rate",
+    arg("--model", required=True),
+    arg("--json", action="store_true", help="print JSON (keys: trainable, frozen, modules)"),
+    arg("--output", help="also write the JSON here"),
+    stage="model_summary",
+)
+def _model_summary(ns):
+    from alarm.model.summary import format_summary, model_summary
+    from alarm.shards import write_json
+
+    summary = model_summary(settings_of(ns, model=ns.model)["members"])
+    print(json.dumps(summary, indent=2) if ns.json else format_summary(summary))
+    if ns.output:
+        write_json(summary, ns.output)
+
+
+@command(
+    "train",
+    "Train one ALARM model on the corpus index (accelerate; resumes from its checkpoint)",
+    arg("--model", required=True),
+    arg("--train", required=True, help="results/corpus/index/train.parquet"),
+    arg("--validation", required=True, help="results/corpus/index/validation.parquet"),
+    arg("--run-dir", required=True, help="results/models/<model>"),
+    stage="train_model",
+)
+def _train(ns):
+    from alarm.training.launch import maybe_relaunch
+    from alarm.training.loop import train
+
+    maybe_relaunch(sys.argv[1:])
+    train(settings_of(ns, model=ns.model), ns.train, ns.validation, ns.run_dir)
 
 
 @command(

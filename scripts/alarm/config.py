@@ -279,18 +279,21 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
             }
         case "corpus_index":
             return {
+                "tokenizer_path": pretrained_path("rlm"),
                 "datasets": {
                     name: {"category": spec["category"], "train_for": spec["train_for"]}
                     for name, spec in c["datasets"].items()
-                }
+                },
             }
         case "train_model":
             return {
                 "model": model_settings(c, keys["model"]),
                 "training": training_settings(c, keys["model"]),
+                "datasets": {name: spec["category"] for name, spec in c["datasets"].items()},
             }
         case "model_summary":
-            return {"model": model_settings(c, keys["model"])}
+            members = c["models"][keys["model"]].get("ensemble", [keys["model"]])
+            return {"members": [model_settings(c, m) for m in members]}
         case "convert_benchmark":
             return {"seed": c["seed"], **c["benchmarks"][keys["benchmark"]]}
         case "benchmark_generate":

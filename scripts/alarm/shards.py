@@ -42,6 +42,12 @@ def make_uid(dataset: str, unique_id_1: str, unique_id_2: str) -> str:
     return f"{dataset}/{unique_id_1}/{unique_id_2}"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
@@ -54,6 +60,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are shared
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -69,12 +76,16 @@ def write_json(obj: Any, path: str | os.PathLike) -> None:
 
 
 def write_shard(
-    rows: Sequence[dict[str, Any]] | pa.Table, path: str | os.PathLike, schema: pa.Schema
+    rows: Sequence[dict[str, Any]] | pa.Table,
+    path: str | os.PathLike,
+    schema: pa.Schema,
+    row_group_size: int | None = None,
 ) -> int:
     """Atomically write ``rows`` as a Parquet shard with ``schema``; returns the row count.
 
     The schema is explicit so that an empty shard (every row dropped) still
-    carries its columns for the stages downstream.
+    carries its columns for the stages downstream. Small row groups make single
+    rows cheap to read (raw audio shards, read item by item during training).
     """
     if isinstance(rows, pa.Table):
         table = rows.select(schema.names).cast(schema)
@@ -87,7 +98,7 @@ def write_shard(
             raise KeyError(f"row {i} lacks column {name!r} of the shard schema")
         table = pa.Table.from_pylist([{n: r[n] for n in schema.names} for r in rows], schema)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=row_group_size)
     return table.num_rows
 
 

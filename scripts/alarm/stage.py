@@ -61,11 +61,12 @@ def finish_stage(
     uids_in: Sequence[str],
     result: StageOutput,
     seconds: float | None = None,
+    row_group_size: int | None = None,
 ) -> Ledger:
     """Check that every input uid is kept or dropped, then write the shard and its ledger."""
     _check_accounting(stage, uids_in, result)
     result.rows.sort(key=lambda r: r["uid"])
-    write_shard(result.rows, output, schema)
+    write_shard(result.rows, output, schema, row_group_size)
     stats = dict(result.stats)
     if seconds is not None:
         stats["seconds"] = round(seconds, 3)

@@ -1,11 +1,18 @@
 # Configuration, wildcard values and input functions; rules only wire.
 import json
+import os
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+
+# Without containers, jobs run the `alarm` command of the environment running Snakemake
+# (the README's .venv), whether or not that environment is activated.
+if DeploymentMethod.APPTAINER not in workflow.deployment_settings.deployment_method:
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 from alarm.config import check_references, pretrained_path, stage_settings
 from alarm.shards import shard_name
 

@@ -80,6 +80,7 @@ rule train_val_split:
 rule corpus_index:
     input:
         image_input("data"),
+        pretrained("rlm"),
         targets=[t for d in DATASETS for t in targets(d)],
         clips=shard_files("items"),
         splits=expand("results/corpus/split/{dataset}.parquet", dataset=DATASETS),

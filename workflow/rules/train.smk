@@ -32,7 +32,7 @@ rule train_model:
         settings=lambda w: settings("train_model", model=w.model),
         run_dir=lambda w: f"results/models/{w.model}",
     shell:
-        "alarm-launch alarm train --model {wildcards.model} --train {input.train} "
+        "alarm train --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --run-dir {params.run_dir} "
         "--settings {params.settings:q} > {log} 2>&1"
 

@@ -56,7 +56,7 @@ def probe(data: bytes) -> AudioInfo:
 def decode(
     data: bytes, start_s: float = 0.0, stop_s: float | None = None
 ) -> tuple[np.ndarray, int]:
-    """Decode ``data`` (optionally only ``[start_s, stop_s)``) to ``(channels, samples)`` float32."""
+    """Decode ``data`` (or only ``[start_s, stop_s)``) to ``(channels, samples)`` float32."""
     info = probe(data)
     start = int(start_s * info.sample_rate)
     stop = None if stop_s is None else int(stop_s * info.sample_rate)

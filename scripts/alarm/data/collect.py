@@ -17,7 +17,7 @@ from typing import Any
 
 from alarm.data.audio import AudioError, probe
 from alarm.data.describe import audio_description
-from alarm.data.items import RAW_SCHEMA, SourceItem
+from alarm.data.items import RAW_ROW_GROUP_ROWS, RAW_SCHEMA, SourceItem
 from alarm.data.sources import converter_for
 from alarm.ledger import Drop, Ledger
 from alarm.shards import make_uid, shard_of
@@ -99,4 +99,5 @@ def collect_shard(
         uids_in=uids_in,
         result=StageOutput(rows, drops, {"dataset": dataset, "shard": shard}),
         seconds=time.perf_counter() - start,
+        row_group_size=RAW_ROW_GROUP_ROWS,
     )

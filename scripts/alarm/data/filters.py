@@ -32,7 +32,7 @@ def audio_filter(settings: dict[str, Any], input: str | Path, output: str | Path
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
         kept, drops = [], []
-        for row in rows:
+        for position, row in enumerate(rows):  # rows in raw-shard order: position = row number
             uid = row["uid"]
             try:
                 # Decode the whole clip (the authors read only its first 10 ms): a file
@@ -49,7 +49,7 @@ def audio_filter(settings: dict[str, Any], input: str | Path, output: str | Path
                     Drop(uid, "audio_too_long", f"{row['duration']:.2f} s >= {max_duration} s")
                 )
                 continue
-            kept.append({**row, "audio_shard": str(input)})
+            kept.append({**row, "audio_shard": str(input), "audio_row": position})
         return StageOutput(kept, drops)
 
     return run_shard_stage(
@@ -93,11 +93,14 @@ def wer_filter(
             feats = processor(waves, sampling_rate=16000, return_tensors="pt").input_features
             with torch.no_grad():
                 ids = model.generate(
-                    feats.to(device), language="en", task="transcribe",
+                    feats.to(device),
+                    language="en",
+                    task="transcribe",
                     max_new_tokens=settings["max_new_tokens"],
-                )  # fmt: skip
-            for row, text in zip(chunk, processor.batch_decode(ids, skip_special_tokens=True),
-                                 strict=True):  # fmt: skip
+                )
+            for row, text in zip(
+                chunk, processor.batch_decode(ids, skip_special_tokens=True), strict=True
+            ):
                 transcripts[row["uid"]] = text
         for row in rows:
             reference = normalise_for_wer(row["question"])

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from alarm.generation.instruction import VARIANTS, instruction_text
 from alarm.ledger import Drop, Ledger, ledger_path
+from alarm.model.loading import load_tokenizer
 from alarm.shards import read_shard, write_shard
 
 INDEX_SCHEMA = pa.schema(
@@ -27,33 +28,48 @@ INDEX_SCHEMA = pa.schema(
         ("category", pa.string()),
         ("variant", pa.string()),  # described | with_context | no_context
         ("audio_shard", pa.string()),
+        ("audio_row", pa.int64()),
         ("duration", pa.float64()),
         ("prompt", pa.string()),  # the text of the user turn next to the audio
         ("text_prompt", pa.string()),  # what the LLM answered from (A_text-free prompt text)
         ("target", pa.string()),
+        ("text_tokens", pa.int64()),  # prompt + target tokens, for length bucketing
         ("split", pa.string()),
     ]
 )
 
-TABLE1_GROUPS = {"speech": "Speech", "multi_speaker": "Speech", "sound": "Sound",
-                 "music": "Music", "instruction": "Instruction"}  # fmt: skip
+TABLE1_GROUPS = {
+    "speech": "Speech",
+    "multi_speaker": "Speech",
+    "sound": "Sound",
+    "music": "Music",
+    "instruction": "Instruction",
+}
 
 
 def _examples(row: dict[str, Any], category: str) -> list[dict[str, Any]]:
     if category != "instruction":
-        return [{"variant": "described", "prompt": row["prompt"], "text_prompt": row["prompt"],
-                 "target": row["target"]}]  # fmt: skip
+        return [
+            {
+                "variant": "described",
+                "prompt": row["prompt"],
+                "text_prompt": row["prompt"],
+                "target": row["target"],
+            }
+        ]
     out = []
     for variant in VARIANTS:
         target = row[f"response_{variant}"]
         if target is None:
             continue
-        out.append({
-            "variant": variant,
-            "prompt": (row["context"] or "") if variant == "with_context" else "",
-            "text_prompt": instruction_text(row["question"], row["context"], variant),
-            "target": target,
-        })  # fmt: skip
+        out.append(
+            {
+                "variant": variant,
+                "prompt": (row["context"] or "") if variant == "with_context" else "",
+                "text_prompt": instruction_text(row["question"], row["context"], variant),
+                "target": target,
+            }
+        )
     return out
 
 
@@ -68,7 +84,9 @@ def corpus_index(
     datasets = settings["datasets"]
     split_of = {r["uid"]: r["split"] for p in splits for r in read_shard(p)}
     item_of = {
-        r["uid"]: r for p in items for r in read_shard(p, ["uid", "audio_shard", "duration"])
+        r["uid"]: r
+        for p in items
+        for r in read_shard(p, ["uid", "audio_shard", "audio_row", "duration"])
     }
     rows: dict[str, list[dict[str, Any]]] = {"train": [], "validation": []}
     drops: list[Drop] = []
@@ -84,13 +102,26 @@ def corpus_index(
                     continue
                 item = item_of[row["uid"]]
                 split = split_of[row["uid"]]
-                rows[split].append({
-                    "example_id": example_id, "uid": row["uid"], "dataset": row["dataset"],
-                    "category": category, "audio_shard": item["audio_shard"],
-                    "duration": item["duration"], "split": split, **example,
-                })  # fmt: skip
+                rows[split].append(
+                    {
+                        "example_id": example_id,
+                        "uid": row["uid"],
+                        "dataset": row["dataset"],
+                        "category": category,
+                        "audio_shard": item["audio_shard"],
+                        "audio_row": item["audio_row"],
+                        "duration": item["duration"],
+                        "split": split,
+                        **example,
+                    }
+                )
+    tokenizer = load_tokenizer(settings["tokenizer_path"])
     for split, out in (("train", train_out), ("validation", validation_out)):
         rows[split].sort(key=lambda r: r["example_id"])
+        texts = [r["prompt"] + r["target"] for r in rows[split]]
+        counts = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+        for row, ids in zip(rows[split], counts, strict=True):
+            row["text_tokens"] = len(ids)
         write_shard(rows[split], out, INDEX_SCHEMA)
     ledger = Ledger(
         stage="corpus_index",
@@ -111,10 +142,14 @@ def corpus_stats(train: str | Path, validation: str | Path) -> dict[str, Any]:
     table: dict[str, dict[str, dict[str, float]]] = {}
     groups = ["Speech", "Sound", "Music", "Instruction", "Total"]
     for split_name in ("total", "train", "validation"):
-        rows = (by_split["train"] + by_split["validation"]) if split_name == "total" \
-            else by_split[split_name]  # fmt: skip
-        acc: dict[str, dict[str, Any]] = defaultdict(lambda: {"elements": 0, "seconds": 0.0,
-                                                               "prompts": set()})  # fmt: skip
+        rows = (
+            (by_split["train"] + by_split["validation"])
+            if split_name == "total"
+            else by_split[split_name]
+        )
+        acc: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"elements": 0, "seconds": 0.0, "prompts": set()}
+        )
         for row in rows:
             for group in (TABLE1_GROUPS[row["category"]], "Total"):
                 acc[group]["elements"] += 1

@@ -29,6 +29,10 @@ class SourceItem:
     official_split: str | None = None
 
 
+# Rows per Parquet row group of a raw shard: training reads one clip by reading its row
+# group, so a small group keeps that read small while the footer stays compact.
+RAW_ROW_GROUP_ROWS = 16
+
 # Raw shards: audio bytes in the source's own codec and rate, plus what later stages read.
 RAW_SCHEMA = pa.schema(
     [
@@ -52,5 +56,6 @@ RAW_SCHEMA = pa.schema(
 # Everything of a raw row but the audio, plus where the audio lives: what the
 # text stages and the corpus index carry (audio is never rewritten after the raw stage).
 ITEM_SCHEMA = pa.schema(
-    [f for f in RAW_SCHEMA if f.name not in ("audio",)] + [("audio_shard", pa.string())]
+    [f for f in RAW_SCHEMA if f.name != "audio"]
+    + [("audio_shard", pa.string()), ("audio_row", pa.int64())]
 )

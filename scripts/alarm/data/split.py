@@ -34,11 +34,21 @@ def train_val_split(
     rows = [r for path in inputs for r in read_shard(path, ["uid", "official_split"])]
     uids = [r["uid"] for r in rows]
     if settings["official_validation"]:
-        splits = {r["uid"]: "validation" if r["official_split"] == "validation" else "train"
-                  for r in rows}  # fmt: skip
+        splits = {
+            r["uid"]: "validation" if r["official_split"] == "validation" else "train" for r in rows
+        }
     else:
         splits = assign_splits(uids, settings["validation_fraction"], settings["seed"])
-    result = StageOutput([{"uid": u, "split": splits[u]} for u in uids], [],
-                         {"dataset": dataset, "validation": sum(s == "validation" for s in splits.values())})  # fmt: skip
-    return finish_stage(stage="train_val_split", inputs=inputs, output=output,
-                        schema=SPLIT_SCHEMA, uids_in=uids, result=result)  # fmt: skip
+    result = StageOutput(
+        [{"uid": u, "split": splits[u]} for u in uids],
+        [],
+        {"dataset": dataset, "validation": sum(s == "validation" for s in splits.values())},
+    )
+    return finish_stage(
+        stage="train_val_split",
+        inputs=inputs,
+        output=output,
+        schema=SPLIT_SCHEMA,
+        uids_in=uids,
+        result=result,
+    )

@@ -99,36 +99,67 @@ TIMBRES = ("sine wave", "square wave", "sawtooth wave", "plucked string")
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 PASSAGES = [
-    ("The Blue Lake is twelve kilometres long and lies north of the town of Arden. "
-     "It freezes every winter and is famous for its trout.",
-     [("How long is the Blue Lake?", False), ("What is the Blue Lake famous for?", False),
-      ("Who discovered the Blue Lake?", True)]),
-    ("The Orion Library was founded in 1894 by the merchant Clara Weiss. "
-     "It holds forty thousand books and a large collection of old maps.",
-     [("Who founded the Orion Library?", False), ("How many books does the library hold?", False),
-      ("How much does a library card cost?", True)]),
-    ("Tellmark is a small island with a lighthouse built in 1902. "
-     "Ferries leave the harbour twice a day during the summer.",
-     [("When was the lighthouse built?", False), ("How often do the ferries leave?", False),
-      ("What is the population of Tellmark?", True)]),
-    ("The annual river race starts at the old mill and ends at the stone bridge. "
-     "Last year forty boats took part and the winner finished in two hours.",
-     [("Where does the river race start?", False), ("How many boats took part last year?", False),
-      ("What was the name of the winning boat?", True)]),
-]  # fmt: skip
+    (
+        "The Blue Lake is twelve kilometres long and lies north of the town of Arden. "
+        "It freezes every winter and is famous for its trout.",
+        [
+            ("How long is the Blue Lake?", False),
+            ("What is the Blue Lake famous for?", False),
+            ("Who discovered the Blue Lake?", True),
+        ],
+    ),
+    (
+        "The Orion Library was founded in 1894 by the merchant Clara Weiss. "
+        "It holds forty thousand books and a large collection of old maps.",
+        [
+            ("Who founded the Orion Library?", False),
+            ("How many books does the library hold?", False),
+            ("How much does a library card cost?", True),
+        ],
+    ),
+    (
+        "Tellmark is a small island with a lighthouse built in 1902. "
+        "Ferries leave the harbour twice a day during the summer.",
+        [
+            ("When was the lighthouse built?", False),
+            ("How often do the ferries leave?", False),
+            ("What is the population of Tellmark?", True),
+        ],
+    ),
+    (
+        "The annual river race starts at the old mill and ends at the stone bridge. "
+        "Last year forty boats took part and the winner finished in two hours.",
+        [
+            ("Where does the river race start?", False),
+            ("How many boats took part last year?", False),
+            ("What was the name of the winning boat?", True),
+        ],
+    ),
+]
 
 CONVERSATIONS = [
-    [("Can you suggest a vegetable for a small garden?", "Cherry tomatoes grow well in pots."),
-     ("How often should I water them?", "Water them every morning in hot weather."),
-     ("Do they need a lot of sun?", None)],
-    [("I want to learn to cook.", "Starting with simple soups is a good idea."),
-     ("Which soup is the easiest?", None)],
-    [("What is a good book for a long trip?", "A long adventure novel keeps you busy."),
-     ("Can you name one?", "Treasure Island is a classic choice."),
-     ("Is it suitable for children?", None)],
-    [("How do I keep my bicycle in good shape?", "Oil the chain and check the tyres every week."),
-     ("What pressure should the tyres have?", None)],
-]  # fmt: skip
+    [
+        ("Can you suggest a vegetable for a small garden?", "Cherry tomatoes grow well in pots."),
+        ("How often should I water them?", "Water them every morning in hot weather."),
+        ("Do they need a lot of sun?", None),
+    ],
+    [
+        ("I want to learn to cook.", "Starting with simple soups is a good idea."),
+        ("Which soup is the easiest?", None),
+    ],
+    [
+        ("What is a good book for a long trip?", "A long adventure novel keeps you busy."),
+        ("Can you name one?", "Treasure Island is a classic choice."),
+        ("Is it suitable for children?", None),
+    ],
+    [
+        (
+            "How do I keep my bicycle in good shape?",
+            "Oil the chain and check the tyres every week.",
+        ),
+        ("What pressure should the tyres have?", None),
+    ],
+]
 
 
 @dataclass
@@ -154,10 +185,19 @@ def espeak(text: str, language: str, voice: str, rate: int) -> tuple[np.ndarray,
         )
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         subprocess.run(
-            ["espeak-ng", "-v", f"{ESPEAK_LANG[language]}+{voice}", "-s", str(rate), "-w",
-             tmp.name, text],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "espeak-ng",
+                "-v",
+                f"{ESPEAK_LANG[language]}+{voice}",
+                "-s",
+                str(rate),
+                "-w",
+                tmp.name,
+                text,
+            ],
+            check=True,
+            capture_output=True,
+        )
         wav, sr = sf.read(tmp.name, dtype="float32")
     return wav, sr
 
@@ -228,11 +268,24 @@ def make_speech(out: Path, n: int, seed: int) -> list[Clip]:
         _write(out / file, wav, sr)
         noise = p["noise"] or CLEAN
         snr = p["snr"] if p["noise"] else 100
-        clips.append(Clip(file, f"speaker_{p['voice']}", f"utt_{i:04d}", {
-            "text": p["text"], "text_type": "speech",
-            "metadata": {"gender": p["gender"], "language": p["language"],
-                         "speaking rate": p["rate"], "noise": noise, "snr": snr},
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                f"speaker_{p['voice']}",
+                f"utt_{i:04d}",
+                {
+                    "text": p["text"],
+                    "text_type": "speech",
+                    "metadata": {
+                        "gender": p["gender"],
+                        "language": p["language"],
+                        "speaking rate": p["rate"],
+                        "noise": noise,
+                        "snr": snr,
+                    },
+                },
+            )
+        )
     clips += _broken_items(out, seed)
     return clips
 
@@ -246,13 +299,22 @@ def _broken_items(out: Path, seed: int) -> list[Clip]:
     wav, sr = _render_speech(p)
     wav = np.concatenate([wav, np.zeros(61 * sr - len(wav) % sr, np.float32)])[: 61 * sr]
     _write(out / "audio" / "broken_long.wav", wav, sr)
-    meta = {"gender": p["gender"], "language": p["language"], "speaking rate": p["rate"],
-            "noise": CLEAN, "snr": 100}  # fmt: skip
+    meta = {
+        "gender": p["gender"],
+        "language": p["language"],
+        "speaking rate": p["rate"],
+        "noise": CLEAN,
+        "snr": 100,
+    }
     return [
-        Clip(f"audio/{name}.wav", "broken", name, {"text": p["text"], "text_type": "speech",
-                                                  "metadata": meta})
+        Clip(
+            f"audio/{name}.wav",
+            "broken",
+            name,
+            {"text": p["text"], "text_type": "speech", "metadata": meta},
+        )
         for name in ("broken_empty", "broken_corrupt", "broken_long")
-    ]  # fmt: skip
+    ]
 
 
 # --- dialogue -----------------------------------------------------------------------------
@@ -283,10 +345,19 @@ def make_dialogue(out: Path, n: int, seed: int) -> list[Clip]:
             "the second speaker's gender": genders[1],
             "the number of speakers": 2,
         }
-        clips.append(Clip(file, f"dialogue_{i:04d}", "joint", {
-            "text": texts, "segments": [list(s) for s in segments], "text_type": "speech",
-            "metadata": metadata,
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                f"dialogue_{i:04d}",
+                "joint",
+                {
+                    "text": texts,
+                    "segments": [list(s) for s in segments],
+                    "text_type": "speech",
+                    "metadata": metadata,
+                },
+            )
+        )
     return clips
 
 
@@ -327,10 +398,18 @@ def make_sound(out: Path, n: int, seed: int) -> list[Clip]:
         count = int(rng.integers(1, 6))
         file = f"audio/sound_{i:04d}.wav"
         _write(out / file, render_sound(kind, count, rng), 16000)
-        clips.append(Clip(file, kind, f"clip_{i:04d}", {
-            "text": kind.capitalize(), "text_type": "caption",
-            "metadata": {"sound category": kind, "number of events": count},
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                kind,
+                f"clip_{i:04d}",
+                {
+                    "text": kind.capitalize(),
+                    "text_type": "caption",
+                    "metadata": {"sound category": kind, "number of events": count},
+                },
+            )
+        )
     return clips
 
 
@@ -359,8 +438,9 @@ def _tone(freq: float, timbre: str, n: int, sr: int, rng: np.random.Generator) -
     return out
 
 
-def render_music(pitches: list[int], timbre: str, velocity: int, rng: np.random.Generator,
-                 sr: int = 44100) -> np.ndarray:  # fmt: skip
+def render_music(
+    pitches: list[int], timbre: str, velocity: int, rng: np.random.Generator, sr: int = 44100
+) -> np.ndarray:
     n = int(sr * float(rng.uniform(1.5, 3.0)))
     envelope = np.minimum(1.0, np.arange(n) / (0.01 * sr)) * np.exp(-np.arange(n) / (1.2 * sr))
     mono = sum(_tone(440.0 * 2 ** ((p - 69) / 12), timbre, n, sr, rng) for p in pitches) * envelope
@@ -390,12 +470,24 @@ def make_music(out: Path, n: int, seed: int) -> list[Clip]:
             pitches = [root, root + (4 if quality == "major" else 3), root + 7]
             wav = render_music(pitches, timbre, velocity, rng)
             caption = "Chord"
-            metadata = {"chord": f"{NOTE_NAMES[root % 12]} {quality}",
-                        "root note": note_name(root), "timbre": timbre}  # fmt: skip
+            metadata = {
+                "chord": f"{NOTE_NAMES[root % 12]} {quality}",
+                "root note": note_name(root),
+                "timbre": timbre,
+            }
         _write(out / file, wav, 44100, fmt="FLAC")
-        clips.append(Clip(file, caption.lower().replace(" ", "_"), f"take_{i:04d}", {
-            "text": caption, "text_type": "caption", "metadata": metadata,
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                caption.lower().replace(" ", "_"),
+                f"take_{i:04d}",
+                {
+                    "text": caption,
+                    "text_type": "caption",
+                    "metadata": metadata,
+                },
+            )
+        )
     return clips
 
 
@@ -412,11 +504,20 @@ def make_squad(out: Path, n: int, seed: int) -> list[Clip]:
         wav, sr = espeak(question, "English", str(rng.choice(VOICES[gender])), RATES["normal"])
         file = f"audio/squad_{i:04d}.wav"
         _write(out / file, _normalise(np.pad(wav, (sr // 10, sr // 10))), sr)
-        clips.append(Clip(file, f"q{i:05d}", str(impossible), {
-            "question": question, "context": context, "is_impossible": impossible,
-            # HeySQuAD ships an official validation split; one item in three goes there.
-            "split": "validation" if i % 3 == 2 else "train",
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                f"q{i:05d}",
+                str(impossible),
+                {
+                    "question": question,
+                    "context": context,
+                    "is_impossible": impossible,
+                    # HeySQuAD ships an official validation split; one item in three goes there.
+                    "split": "validation" if i % 3 == 2 else "train",
+                },
+            )
+        )
     return clips
 
 
@@ -430,9 +531,17 @@ def make_s2s(out: Path, n: int, seed: int) -> list[Clip]:
         wav, sr = espeak(question, "English", str(rng.choice(VOICES["Female"])), RATES["normal"])
         file = f"audio/s2s_{i:04d}.wav"
         _write(out / file, _normalise(np.pad(wav, (sr // 10, sr // 10))), sr)
-        clips.append(Clip(file, f"conv{i:05d}", str(len(conversation) - 1), {
-            "question": question, "context": context,
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                f"conv{i:05d}",
+                str(len(conversation) - 1),
+                {
+                    "question": question,
+                    "context": context,
+                },
+            )
+        )
     return clips
 
 
@@ -452,12 +561,20 @@ def make_benchmark(out: Path, n: int, seed: int) -> list[Clip]:
             file += ".wav"
             _write(out / file, wav, sr)
             question, choices, answer, sub = [
-                ("Which language is spoken in the recording?", list(SENTENCES), p["language"],
-                 "language identification"),
-                ("What is the gender of the speaker?", ["Male", "Female"], p["gender"],
-                 "gender recognition"),
+                (
+                    "Which language is spoken in the recording?",
+                    list(SENTENCES),
+                    p["language"],
+                    "language identification",
+                ),
+                (
+                    "What is the gender of the speaker?",
+                    ["Male", "Female"],
+                    p["gender"],
+                    "gender recognition",
+                ),
                 ("How fast does the speaker talk?", list(RATES), p["rate"], "speaking rate"),
-            ][i % 3]  # fmt: skip
+            ][i % 3]
             category = "speech"
         elif kind == 1:  # sound
             event = SOUND_EVENTS[i % len(SOUND_EVENTS)]
@@ -466,12 +583,18 @@ def make_benchmark(out: Path, n: int, seed: int) -> list[Clip]:
             _write(out / file, render_sound(event, count, rng), 16000)
             if i % 2:
                 question, choices, answer, sub = (
-                    "How many times does the sound occur?", ["1", "2", "3", "4"], str(count),
-                    "event counting")  # fmt: skip
+                    "How many times does the sound occur?",
+                    ["1", "2", "3", "4"],
+                    str(count),
+                    "event counting",
+                )
             else:
                 question, choices, answer, sub = (
-                    "Which sound do you hear?", list(SOUND_EVENTS[:4]) if event in SOUND_EVENTS[:4]
-                    else list(SOUND_EVENTS[2:]), event, "event classification")  # fmt: skip
+                    "Which sound do you hear?",
+                    list(SOUND_EVENTS[:4]) if event in SOUND_EVENTS[:4] else list(SOUND_EVENTS[2:]),
+                    event,
+                    "event classification",
+                )
             category = "sound"
         else:  # music
             timbre = TIMBRES[i % len(TIMBRES)]
@@ -482,8 +605,11 @@ def make_benchmark(out: Path, n: int, seed: int) -> list[Clip]:
             _write(out / file, render_music(pitches, timbre, 100, rng), 44100, fmt="FLAC")
             if i % 2:
                 question, choices, answer, sub = (
-                    "Is this a single note or a chord?", ["a single note", "a chord"],
-                    "a chord" if chord else "a single note", "texture")  # fmt: skip
+                    "Is this a single note or a chord?",
+                    ["a single note", "a chord"],
+                    "a chord" if chord else "a single note",
+                    "texture",
+                )
             else:
                 question, choices, answer, sub = (
                     "Which timbre does the instrument have?",
@@ -492,10 +618,20 @@ def make_benchmark(out: Path, n: int, seed: int) -> list[Clip]:
                     "timbre",
                 )
             category = "music"
-        clips.append(Clip(file, f"bench_{i:04d}", category, {
-            "question": question, "choices": choices, "answer": answer,
-            "category": category, "sub-category": sub,
-        }))  # fmt: skip
+        clips.append(
+            Clip(
+                file,
+                f"bench_{i:04d}",
+                category,
+                {
+                    "question": question,
+                    "choices": choices,
+                    "answer": answer,
+                    "category": category,
+                    "sub-category": sub,
+                },
+            )
+        )
     return clips
 
 
@@ -520,9 +656,18 @@ def make_synthetic_corpus(out: str | Path, items: dict[str, int], seed: int) -> 
         part_dir.mkdir(parents=True, exist_ok=True)
         with open(part_dir / "metadata.jsonl", "w") as f:
             for clip in clips:
-                f.write(json.dumps({"file": clip.file, "unique_id_1": clip.unique_id_1,
-                                    "unique_id_2": clip.unique_id_2, **clip.fields},
-                                   ensure_ascii=False) + "\n")  # fmt: skip
+                f.write(
+                    json.dumps(
+                        {
+                            "file": clip.file,
+                            "unique_id_1": clip.unique_id_1,
+                            "unique_id_2": clip.unique_id_2,
+                            **clip.fields,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         written[part] = len(clips)
         log.info("synthetic %s: %d items", part, len(clips))
     return written

@@ -38,25 +38,41 @@ from alarm.generation.rephrase import leak_checker_messages, prepare_r0, rephras
 log = logging.getLogger(__name__)
 
 QUESTIONS = {
-    "gender": ["Is the speaker male or female?", "What is the gender of the speaker?",
-               "Le locuteur est-il un homme ou une femme ?", "说话人是男性还是女性？"],
-    "language": ["Which language is spoken?", "In what language does the person speak?",
-                 "¿En qué idioma habla la persona?"],
-    "speaking rate": ["How fast does the speaker talk?", "Is the speech slow, normal or fast?",
-                      "Spricht die Person schnell oder langsam?"],
+    "gender": [
+        "Is the speaker male or female?",
+        "What is the gender of the speaker?",
+        "Le locuteur est-il un homme ou une femme ?",
+        "说话人是男性还是女性？",
+    ],
+    "language": [
+        "Which language is spoken?",
+        "In what language does the person speak?",
+        "¿En qué idioma habla la persona?",
+    ],
+    "speaking rate": [
+        "How fast does the speaker talk?",
+        "Is the speech slow, normal or fast?",
+        "Spricht die Person schnell oder langsam?",
+    ],
     "noise": ["Is there background noise in the recording?", "Describe the noise you hear."],
     "snr": ["How strong is the noise compared with the voice?"],
     "the number of speakers": ["How many people speak?", "How many speakers take part?"],
     "the first speaker's gender": ["Is the first speaker a man or a woman?"],
-    "sound category": ["What sound do you hear?", "Which sound event occurs?",
-                       "¿Qué sonido se escucha?"],
+    "sound category": [
+        "What sound do you hear?",
+        "Which sound event occurs?",
+        "¿Qué sonido se escucha?",
+    ],
     "number of events": ["How many times does the sound occur?", "Count the sound events."],
     "note name": ["Which note is played?", "Name the pitch of the note."],
     "timbre": ["Describe the timbre of the instrument.", "What does the instrument sound like?"],
     "chord": ["Is the chord major or minor?", "Which chord is played?"],
-    "transcript": ["Transcribe what the speaker says.", "What does the speaker say?",
-                   "Translate the speech into English."],
-}  # fmt: skip
+    "transcript": [
+        "Transcribe what the speaker says.",
+        "What does the speaker say?",
+        "Translate the speech into English.",
+    ],
+}
 GENERIC = [
     "Describe the audio in one sentence.",
     "What can you hear?",
@@ -70,11 +86,19 @@ UNANSWERABLE = [
     "Where was this recorded?",
     "What is the speaker's name?",
 ]
-LEAKY = ["According to the description, what do you hear?", "What does the metadata say?",
-         "Read the caption of the audio."]  # fmt: skip
-TEXT_WORDS = [("From the description", "From the audio"), ("the description", "the audio"),
-              ("The metadata says", "I hear that"), ("metadata", "audio"),
-              ("mentioned", "heard"), ("provided", "heard")]  # fmt: skip
+LEAKY = [
+    "According to the description, what do you hear?",
+    "What does the metadata say?",
+    "Read the caption of the audio.",
+]
+TEXT_WORDS = [
+    ("From the description", "From the audio"),
+    ("the description", "the audio"),
+    ("The metadata says", "I hear that"),
+    ("metadata", "audio"),
+    ("mentioned", "heard"),
+    ("provided", "heard"),
+]
 
 
 @dataclass
@@ -93,38 +117,60 @@ def sample_clips(n: int, seed: int) -> list[Clip]:
         duration = rng.uniform(1.0, 9.0)
         if kind == 0:
             p = synthetic._speech_params(seed, "fit", i)
-            facts = {"gender": p["gender"], "language": p["language"],
-                     "speaking rate": p["rate"], "noise": p["noise"] or synthetic.CLEAN,
-                     "snr": p["snr"] if p["noise"] else 100}  # fmt: skip
+            facts = {
+                "gender": p["gender"],
+                "language": p["language"],
+                "speaking rate": p["rate"],
+                "noise": p["noise"] or synthetic.CLEAN,
+                "snr": p["snr"] if p["noise"] else 100,
+            }
             text = audio_description(duration, p["text"], "speech", **facts)
             clips.append(Clip("speech", text, facts | {"transcript": p["text"]}))
         elif kind == 1:
-            facts = {"the first speaker's gender": rng.choice(["Male", "Female"]),
-                     "the second speaker's gender": rng.choice(["Male", "Female"]),
-                     "the number of speakers": 2}  # fmt: skip
+            facts = {
+                "the first speaker's gender": rng.choice(["Male", "Female"]),
+                "the second speaker's gender": rng.choice(["Male", "Female"]),
+                "the number of speakers": 2,
+            }
             lines = rng.sample(synthetic.SENTENCES["English"], 2)
             cut = duration / 2
             segments = [(0.0, cut, "the first speaker"), (cut, duration, "the second speaker")]
-            clips.append(Clip("multi_speaker", audio_description(segments, lines, "speech", **facts),
-                              facts | {"transcript": " ".join(lines)}))  # fmt: skip
+            clips.append(
+                Clip(
+                    "multi_speaker",
+                    audio_description(segments, lines, "speech", **facts),
+                    facts | {"transcript": " ".join(lines)},
+                )
+            )
         elif kind == 2:
             event = rng.choice(synthetic.SOUND_EVENTS)
             facts = {"sound category": event, "number of events": rng.randint(1, 5)}
-            clips.append(Clip("sound", audio_description(duration, event.capitalize(), "caption",
-                                                         **facts), facts))  # fmt: skip
+            clips.append(
+                Clip(
+                    "sound",
+                    audio_description(duration, event.capitalize(), "caption", **facts),
+                    facts,
+                )
+            )
         else:
             root = rng.randint(48, 72)
             if rng.random() < 0.5:
-                facts = {"midi pitch": f"{root} out of 127", "note name": synthetic.note_name(root),
-                         "timbre": rng.choice(synthetic.TIMBRES)}  # fmt: skip
+                facts = {
+                    "midi pitch": f"{root} out of 127",
+                    "note name": synthetic.note_name(root),
+                    "timbre": rng.choice(synthetic.TIMBRES),
+                }
                 caption = "Musical note"
             else:
-                facts = {"chord": f"{synthetic.NOTE_NAMES[root % 12]} {rng.choice(['major', 'minor'])}",
-                         "root note": synthetic.note_name(root),
-                         "timbre": rng.choice(synthetic.TIMBRES)}  # fmt: skip
+                facts = {
+                    "chord": f"{synthetic.NOTE_NAMES[root % 12]} {rng.choice(['major', 'minor'])}",
+                    "root note": synthetic.note_name(root),
+                    "timbre": rng.choice(synthetic.TIMBRES),
+                }
                 caption = "Chord"
-            clips.append(Clip("music", audio_description(duration, caption, "caption", **facts),
-                              facts))  # fmt: skip
+            clips.append(
+                Clip("music", audio_description(duration, caption, "caption", **facts), facts)
+            )
     return clips
 
 
@@ -149,15 +195,23 @@ def teacher_verdicts(candidates: list[str]) -> str:
 
 def teacher_r0(clip: Clip, prompt: str, rng: random.Random) -> str:
     facts = [f"the {k} is {v}" for k, v in clip.facts.items() if k != "transcript"]
-    rng.shuffle(facts)
+    facts = rng.sample(facts, min(len(facts), 3))
     reasoning = (
-        f"Okay, the user asks: \"{prompt}\". From the description, {'; '.join(facts)}. "
-        + " ".join(rng.sample([
-            "Let me check each detail carefully.", "The metadata mentioned is clear.",
-            "I should answer directly and briefly.", "The duration is short.",
-            "There is nothing else to consider.", "Let me make sure the answer fits the question.",
-        ], rng.randint(0, 2)))
-    )  # fmt: skip
+        f'Okay, the user asks: "{prompt}". From the description, {"; ".join(facts)}. '
+        + " ".join(
+            rng.sample(
+                [
+                    "Let me check each detail carefully.",
+                    "The metadata mentioned is clear.",
+                    "I should answer directly and briefly.",
+                    "The duration is short.",
+                    "There is nothing else to consider.",
+                    "Let me make sure the answer fits the question.",
+                ],
+                rng.randint(0, 2),
+            )
+        )
+    )
     key, value = rng.choice([(k, v) for k, v in clip.facts.items()])
     return f"{reasoning}\n</think>\n\nThe {key} is {value}."
 
@@ -166,18 +220,27 @@ def teacher_rephrase(r0_prepared: str, rng: random.Random) -> str:
     body = r0_prepared
     for text_word, audio_word in TEXT_WORDS:
         body = body.replace(text_word, audio_word)
-    thinking = " ".join(rng.sample([
-        "I need to replace the words that refer to text.", "The structure must stay the same.",
-        "I keep the answer and change only a few words.", "Now I write the modified response.",
-        "The response mentions the description, so I change that.",
-    ], rng.randint(1, 5)))  # fmt: skip
+    thinking = " ".join(
+        rng.sample(
+            [
+                "I need to replace the words that refer to text.",
+                "The structure must stay the same.",
+                "I keep the answer and change only a few words.",
+                "Now I write the modified response.",
+                "The response mentions the description, so I change that.",
+            ],
+            rng.randint(1, 5),
+        )
+    )
     return f"{thinking}\n</think>\n\n<answer>\n{body}\n</answer>"
 
 
 def teacher_leak_verdict(target: str) -> str:
     leaks = any(word in target for word in ("description", "metadata", "caption"))
-    return f"The response {'mentions' if leaks else 'does not mention'} a description.\n" \
-           f"ANSWER: {'YES' if leaks else 'NO'}"  # fmt: skip
+    return (
+        f"The response {'mentions' if leaks else 'does not mention'} a description.\n"
+        f"ANSWER: {'YES' if leaks else 'NO'}"
+    )
 
 
 def teacher_examples(
@@ -209,17 +272,25 @@ def teacher_examples(
             text = instruction_text(
                 question[1][0][0], question[0], rng.choice(["with_context", "no_context"])
             )
-            pairs.append(([{"role": "user", "content": text}],
-                          f"The question asks about a short passage. Let me answer.\n</think>\n\n"
-                          f"{question[0].split('.')[0]}."))  # fmt: skip
+            pairs.append(
+                (
+                    [{"role": "user", "content": text}],
+                    f"The question asks about a short passage. Let me answer.\n</think>\n\n"
+                    f"{question[0].split('.')[0]}.",
+                )
+            )
         if "rephraser" in roles:
-            prepared, _ = prepare_r0(r0)
-            pairs.append((rephrase_messages(prepared), teacher_rephrase(prepared, rng)))
+            # The longest copy task: seen twice as often as the others.
+            for response in (r0, teacher_r0(clip, prompt, rng)):
+                prepared, _ = prepare_r0(response)
+                pairs.append((rephrase_messages(prepared), teacher_rephrase(prepared, rng)))
     return [
-        (chat_ids(tokenizer, messages), tokenizer(completion, add_special_tokens=False)["input_ids"]
-         + end)
+        (
+            chat_ids(tokenizer, messages),
+            tokenizer(completion, add_special_tokens=False)["input_ids"] + end,
+        )
         for messages, completion in pairs
-    ]  # fmt: skip
+    ]
 
 
 def format_fit(
@@ -278,7 +349,12 @@ def format_fit(
         if step % 50 == 0 or step == spec["steps"] - 1:
             log.info("format fit step %d/%d: loss %.3f", step + 1, spec["steps"], loss.item())
     model.eval().save_pretrained(str(model_dir))
-    summary = {"steps": spec["steps"], "examples": len(examples), "teacher_vocab": len(vocab),
-               "first_loss": losses[0], "final_loss": sum(losses[-10:]) / len(losses[-10:])}  # fmt: skip
+    summary = {
+        "steps": spec["steps"],
+        "examples": len(examples),
+        "teacher_vocab": len(vocab),
+        "first_loss": losses[0],
+        "final_loss": sum(losses[-10:]) / len(losses[-10:]),
+    }
     (Path(model_dir) / "format_fit.json").write_text(json.dumps(summary, indent=2))
     return summary

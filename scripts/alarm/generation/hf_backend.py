@@ -18,25 +18,30 @@ from alarm.generation.backend import Request, Result, Sampling
 log = logging.getLogger(__name__)
 
 
-def sample_next(
-    logits: torch.Tensor, sampling: Sampling, generator: torch.Generator
+def sample_tokens(
+    logits: torch.Tensor, sampling: Sampling, generators: list[torch.Generator]
 ) -> torch.Tensor:
-    """One token from (V,) logits: temperature, then top-k, then top-p (nucleus), as vLLM does.
+    """One token per row of (B, V) logits: temperature, then top-k, then top-p, as vLLM does.
 
-    Top-k runs first so that the nucleus is computed over k candidates rather than
-    sorting the whole 151,936-token vocabulary at every step.
+    Top-k runs first (batched) so that the nucleus is computed over k candidates
+    rather than by sorting the 151,936-token vocabulary; each row then draws with
+    its own generator, so its sample does not depend on its batch neighbours.
     """
     if sampling.temperature <= 0:
-        return logits.argmax(-1, keepdim=True)
+        return logits.argmax(-1)
     k = sampling.top_k if 0 < sampling.top_k < logits.shape[-1] else logits.shape[-1]
     values, indices = torch.topk(logits.float() / sampling.temperature, k)  # sorted, descending
-    probs = torch.softmax(values, -1)
+    probs = torch.softmax(values, -1).cpu()
     if sampling.top_p < 1.0:
         # Keep the smallest prefix whose mass reaches top_p (the first token always).
-        keep = probs.cumsum(-1) - probs < sampling.top_p
-        probs = torch.where(keep, probs, torch.zeros_like(probs))
-    choice = torch.multinomial(probs.cpu(), 1, generator=generator)
-    return indices[choice.to(indices.device)]
+        probs = torch.where(probs.cumsum(-1) - probs < sampling.top_p, probs, 0.0)
+    choice = torch.stack(
+        [
+            torch.multinomial(row, 1, generator=g)[0]
+            for row, g in zip(probs, generators, strict=True)
+        ]
+    )
+    return indices.gather(1, choice.to(indices.device)[:, None])[:, 0]
 
 
 class TransformersBackend:
@@ -79,34 +84,51 @@ class TransformersBackend:
             mask[b, T - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         generators = [torch.Generator().manual_seed(r.seed) for r in requests]
+        # Logits of the last position only: the full (B, T, 151936) prefill logits would
+        # dwarf everything else in memory and time.
         out = self.model(
-            inputs_embeds=inputs, attention_mask=mask, position_ids=positions, use_cache=True
+            inputs_embeds=inputs,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
         )
         cache, logits = out.past_key_values, out.logits[:, -1]
         tokens: list[list[int]] = [[] for _ in requests]
         done = [False] * B
         reasons = ["length"] * B
         next_pos = positions[:, -1:] + 1
+        groups: dict[Sampling, list[int]] = {}
+        for b, request in enumerate(requests):
+            groups.setdefault(request.sampling, []).append(b)
         for _ in range(max(r.max_tokens for r in requests)):
-            step_tokens = torch.empty(B, 1, dtype=torch.long, device=self.device)
-            for b, request in enumerate(requests):
+            step_tokens = torch.full((B,), self.tokenizer.pad_token_id, device=self.device)
+            for sampling, rows in groups.items():
+                live = [b for b in rows if not done[b]]
+                if live:
+                    step_tokens[live] = sample_tokens(
+                        logits[live], sampling, [generators[b] for b in live]
+                    )
+            for b in range(B):
                 if done[b]:
-                    step_tokens[b] = self.tokenizer.pad_token_id
                     continue
-                token = sample_next(logits[b], request.sampling, generators[b])
-                step_tokens[b] = token
-                tokens[b].append(int(token))
-                if int(token) in self.eos_ids:
+                token = int(step_tokens[b])
+                tokens[b].append(token)
+                if token in self.eos_ids:
                     done[b], reasons[b] = True, "stop"
-                elif len(tokens[b]) >= request.max_tokens:
+                elif len(tokens[b]) >= requests[b].max_tokens:
                     done[b] = True
             if all(done):
                 break
             mask = torch.cat([mask, (~torch.tensor(done, device=self.device)).long()[:, None]], 1)
             out = self.model(
-                input_ids=step_tokens, attention_mask=mask, position_ids=next_pos,
-                past_key_values=cache, use_cache=True,
-            )  # fmt: skip
+                input_ids=step_tokens[:, None],
+                attention_mask=mask,
+                position_ids=next_pos,
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            )
             cache, logits, next_pos = out.past_key_values, out.logits[:, -1], next_pos + 1
         results = []
         for ids, reason in zip(tokens, reasons, strict=True):
@@ -121,8 +143,9 @@ class TransformersBackend:
         order = sorted(range(len(requests)), key=lambda i: self._length(requests[i]))
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            for i, result in zip(batch, self._generate_batch([requests[i] for i in batch]),
-                                 strict=True):  # fmt: skip
+            for i, result in zip(
+                batch, self._generate_batch([requests[i] for i in batch]), strict=True
+            ):
                 results[i] = result
         return results  # type: ignore[return-value]
 

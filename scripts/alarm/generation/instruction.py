@@ -43,13 +43,17 @@ def instruction_responses(
     variants = [v for v in VARIANTS if v in settings["variants"]]
     requests = [
         Request(
-            chat_ids(backend.tokenizer, [{"role": "user", "content": instruction_text(
-                r["question"], r["context"], v)}]),
-            settings["max_tokens"], item_seed(settings["seed"], r["uid"], v), sampling,
+            chat_ids(
+                backend.tokenizer,
+                [{"role": "user", "content": instruction_text(r["question"], r["context"], v)}],
+            ),
+            settings["max_tokens"],
+            item_seed(settings["seed"], r["uid"], v),
+            sampling,
         )
         for r in rows
         for v in variants
-    ]  # fmt: skip
+    ]
     results = iter(backend.generate(requests))
     kept, drops = [], []
     for row in rows:
@@ -58,10 +62,14 @@ def instruction_responses(
         if empty:
             drops.append(Drop(row["uid"], "empty_response", f"variants {empty}"))
             continue
-        kept.append({
-            "uid": row["uid"], "dataset": row["dataset"], "question": row["question"],
-            "context": row["context"],
-            "response_with_context": answers.get("with_context"),
-            "response_no_context": answers.get("no_context"),
-        })  # fmt: skip
+        kept.append(
+            {
+                "uid": row["uid"],
+                "dataset": row["dataset"],
+                "question": row["question"],
+                "context": row["context"],
+                "response_with_context": answers.get("with_context"),
+                "response_no_context": answers.get("no_context"),
+            }
+        )
     return StageOutput(kept, drops, {"requests": len(requests)})

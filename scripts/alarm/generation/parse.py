@@ -36,14 +36,14 @@ def last_answer(text: str) -> str:
     return text[start + len(ANSWER_OPEN) : end].strip()
 
 
-def json_string_list(text: str, expected: int | None = None) -> list[str]:
-    """A JSON list of non-empty strings (the prompt candidates)."""
+def json_string_list(text: str) -> list[str]:
+    """A non-empty JSON list of non-empty strings (the prompt candidates)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
         raise ParseError("candidates_unparseable", f"not JSON: {err}") from err
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ParseError("candidates_unparseable", "not a list of non-empty strings")
-    if expected is not None and len(value) != expected:
-        raise ParseError("candidates_unparseable", f"{len(value)} candidates, expected {expected}")
+    if not isinstance(value, list) or not value:
+        raise ParseError("candidates_unparseable", "not a non-empty JSON list")
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ParseError("candidates_unparseable", "a candidate is not a non-empty string")
     return [v.strip() for v in value]

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.parse import ParseError, json_string_list, last_answer
+from alarm.generation.texts import text
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
 
@@ -29,39 +30,9 @@ CATEGORY_NOTES = {
     "music": "music: notes, instruments, songs and their qualities",
 }
 
-DESCRIPTION_FORMAT = (
-    "You never hear the clip. You receive its description instead: a time span "
-    "[MM:SS-MM:SS] (with the speaker for conversations), then what is said (a transcript) "
-    "or, between vertical bars |like this|, a caption or label of the sound, and finally, in "
-    "parentheses, the facts known about the clip: its duration and properties such as the "
-    "speakers, the language, the recording conditions, or the qualities of the sound or music."
-)
-
-PROMPT_RULES = """You write instructions and questions that a user could give an audio-understanding assistant about one audio clip. {description_format}
-
-This corpus holds {category_note}.
-
-Write exactly {n} different prompts for the clip, following these rules:
-1. Every prompt must be answerable from the described facts alone. Never ask about anything the description does not state (for example the recording place, the noise level or a speaker's age when they are not given).
-2. Refer to the clip only as sound: "the audio", "the recording", "the speaker", "what you hear". Never mention a description, metadata, labels, captions, tags, fields, a transcript or any text, and never quote the facts in a way that gives the answer away.
-3. Vary the task: direct questions, yes/no questions, multiple-choice questions with their options, requests to describe or summarise, transcription or translation of the speech when a transcript is given, counting, comparisons, step-by-step reasoning about the content, and creative tasks grounded in what is heard.
-4. Vary wording and length; no two prompts may ask the same thing in the same way.
-5. Write about a quarter of the prompts in languages other than English (for example Chinese, Spanish, French, German, Russian or Japanese) and the rest in English.
-6. Each prompt stands alone: no numbering, no answers, no explanations.
-
-Return the prompts as a JSON list of strings between <answer> and </answer>, with nothing after </answer>."""
-
-CHECKER_RULES = """You check prompts written for an audio-understanding assistant. {description_format}
-
-For one clip you receive its description and a numbered list of prompts. For every prompt decide:
-- answerable: can it be answered correctly from the described facts alone? A prompt about anything the description does not state is not answerable.
-- exposes text: does it reveal that the clip comes with a written description, for example by mentioning a description, metadata, labels, tags, captions, a transcript or "provided information", or by quoting the facts so that the answer is given away?
-
-Answer with one line per prompt, in order, between <answer> and </answer>, exactly like this:
-<answer>
-1. answerable: yes; exposes text: no
-2. answerable: no; exposes text: no
-</answer>"""
+DESCRIPTION_FORMAT = text("description_format")
+PROMPT_RULES = text("prompt_rules")
+CHECKER_RULES = text("checker_rules")
 
 VERDICT_LINE = re.compile(
     r"^\s*(\d+)\s*[.)]\s*answerable\s*:\s*(yes|no)\s*;\s*exposes text\s*:\s*(yes|no)\s*$",
@@ -85,8 +56,10 @@ def prompt_messages(a_text: str, category: str, n: int) -> list[dict[str, str]]:
     system = PROMPT_RULES.format(
         description_format=DESCRIPTION_FORMAT, category_note=CATEGORY_NOTES[category], n=n
     )
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": f"Audio description:\n{a_text}"}]  # fmt: skip
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Audio description:\n{a_text}"},
+    ]
 
 
 def checker_messages(a_text: str, candidates: list[str]) -> list[dict[str, str]]:
@@ -116,8 +89,9 @@ def parse_verdicts(text: str, n: int) -> tuple[list[bool], list[bool]]:
     return [verdicts[i][0] for i in range(1, n + 1)], [verdicts[i][1] for i in range(1, n + 1)]
 
 
-def choose_prompt(candidates: list[str], answerable: list[bool], exposes: list[bool],
-                  seed: int) -> str | None:  # fmt: skip
+def choose_prompt(
+    candidates: list[str], answerable: list[bool], exposes: list[bool], seed: int
+) -> str | None:
     """A uniform draw among candidates that are answerable and do not expose text."""
     valid = [
         c for c, ok, leak in zip(candidates, answerable, exposes, strict=True) if ok and not leak
@@ -134,24 +108,31 @@ def generate_prompts(
     requests = [
         Request(
             chat_ids(backend.tokenizer, prompt_messages(r["audio_description"], r["category"], n)),
-            settings["max_tokens"], item_seed(seed, r["uid"], "prompts"), sampling,
+            settings["max_tokens"],
+            item_seed(seed, r["uid"], "prompts"),
+            sampling,
         )
         for r in rows
-    ]  # fmt: skip
-    drops, pending = [], []
+    ]
+    drops, pending, miscounted = [], [], 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
         try:
-            pending.append((row, json_string_list(last_answer(result.text), expected=n)))
+            candidates = json_string_list(last_answer(result.text))
+            # A list of another length still holds usable candidates; extras are cut.
+            miscounted += len(candidates) != n
+            pending.append((row, candidates[:n]))
         except ParseError as err:
             reason = "candidates_unparseable" if err.reason == "no_answer_tag" else err.reason
             drops.append(Drop(row["uid"], reason, err.detail))
     checks = [
         Request(
             chat_ids(backend.tokenizer, checker_messages(row["audio_description"], candidates)),
-            settings["checker_max_tokens"], item_seed(seed, row["uid"], "checker"), sampling,
+            settings["checker_max_tokens"],
+            item_seed(seed, row["uid"], "checker"),
+            sampling,
         )
         for row, candidates in pending
-    ]  # fmt: skip
+    ]
     kept = []
     for (row, candidates), result in zip(pending, backend.generate(checks), strict=True):
         try:
@@ -165,11 +146,20 @@ def generate_prompts(
         if prompt is None:
             drops.append(Drop(row["uid"], "no_valid_prompt", "every candidate failed the checker"))
             continue
-        kept.append({
-            "uid": row["uid"], "dataset": row["dataset"],
-            "audio_description": row["audio_description"], "prompt_candidates": candidates,
-            "candidate_answerable": answerable, "candidate_exposes_text": exposes,
-            "prompt": prompt,
-        })  # fmt: skip
-    stats = {"candidates_requests": len(requests), "checker_requests": len(checks)}
+        kept.append(
+            {
+                "uid": row["uid"],
+                "dataset": row["dataset"],
+                "audio_description": row["audio_description"],
+                "prompt_candidates": candidates,
+                "candidate_answerable": answerable,
+                "candidate_exposes_text": exposes,
+                "prompt": prompt,
+            }
+        )
+    stats = {
+        "candidates_requests": len(requests),
+        "checker_requests": len(checks),
+        "candidate_lists_of_other_length": miscounted,
+    }
     return StageOutput(kept, drops, stats)

@@ -49,21 +49,31 @@ def generate_r0(
 ) -> StageOutput:
     sampling = Sampling.from_settings(settings["sampling"])
     requests = [
-        Request(chat_ids(backend.tokenizer, r0_messages(r["audio_description"], r["prompt"])),
-                settings["max_tokens"], item_seed(settings["seed"], r["uid"], "r0"), sampling)
+        Request(
+            chat_ids(backend.tokenizer, r0_messages(r["audio_description"], r["prompt"])),
+            settings["max_tokens"],
+            item_seed(settings["seed"], r["uid"], "r0"),
+            sampling,
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     kept, drops = [], []
     for row, result in zip(rows, backend.generate(requests), strict=True):
         if not result.text.strip():
             drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
             continue
-        kept.append({
-            "uid": row["uid"], "dataset": row["dataset"],
-            "audio_description": row["audio_description"], "prompt": row["prompt"],
-            "r0": result.text, "r0_finish_reason": result.finish_reason,
-            "r0_complete": THINK_END in result.text, "r0_tokens": len(result.token_ids),
-        })  # fmt: skip
+        kept.append(
+            {
+                "uid": row["uid"],
+                "dataset": row["dataset"],
+                "audio_description": row["audio_description"],
+                "prompt": row["prompt"],
+                "r0": result.text,
+                "r0_finish_reason": result.finish_reason,
+                "r0_complete": THINK_END in result.text,
+                "r0_tokens": len(result.token_ids),
+            }
+        )
     truncated = sum(not r["r0_complete"] for r in kept)
     return StageOutput(
         kept,

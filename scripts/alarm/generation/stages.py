@@ -17,17 +17,23 @@ from alarm.stage import run_shard_stage
 def run_generate_prompts(settings: dict[str, Any], input: Path, output: Path) -> Ledger:
     backend = make_backend(settings)
     return run_shard_stage(
-        stage="generate_prompts", input=input, output=output, schema=PROMPTS_SCHEMA,
+        stage="generate_prompts",
+        input=input,
+        output=output,
+        schema=PROMPTS_SCHEMA,
         process=lambda rows: generate_prompts(rows, backend, settings),
-    )  # fmt: skip
+    )
 
 
 def run_generate_r0(settings: dict[str, Any], input: Path, output: Path) -> Ledger:
     backend = make_backend(settings)
     return run_shard_stage(
-        stage="generate_r0", input=input, output=output, schema=R0_SCHEMA,
+        stage="generate_r0",
+        input=input,
+        output=output,
+        schema=R0_SCHEMA,
         process=lambda rows: generate_r0(rows, backend, settings),
-    )  # fmt: skip
+    )
 
 
 def run_self_rephrase(settings: dict[str, Any], input: Path, output: Path) -> Ledger:
@@ -36,18 +42,25 @@ def run_self_rephrase(settings: dict[str, Any], input: Path, output: Path) -> Le
     checker = None
     if check["enabled"]:
         checker = (
-            backend if check["path"] == settings["model_path"]
+            backend
+            if check["path"] == settings["model_path"]
             else make_backend(settings | {"model_path": check["path"]})
-        )  # fmt: skip
+        )
     return run_shard_stage(
-        stage="self_rephrase", input=input, output=output, schema=REPHRASED_SCHEMA,
+        stage="self_rephrase",
+        input=input,
+        output=output,
+        schema=REPHRASED_SCHEMA,
         process=lambda rows: rephrase(rows, backend, settings, checker),
-    )  # fmt: skip
+    )
 
 
 def run_instruction_responses(settings: dict[str, Any], input: Path, output: Path) -> Ledger:
     backend = make_backend(settings)
     return run_shard_stage(
-        stage="instruction_responses", input=input, output=output, schema=INSTRUCTION_SCHEMA,
+        stage="instruction_responses",
+        input=input,
+        output=output,
+        schema=INSTRUCTION_SCHEMA,
         process=lambda rows: instruction_responses(rows, backend, settings),
-    )  # fmt: skip
+    )

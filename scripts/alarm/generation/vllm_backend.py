@@ -24,7 +24,7 @@ def load_embedding_table(model_path: str | Path, device: str = "cuda") -> torch.
 
     for file in sorted(Path(model_path).glob("*.safetensors")):
         with safe_open(str(file), "pt") as weights:
-            if "model.embed_tokens.weight" in weights.keys():
+            if "model.embed_tokens.weight" in set(weights.keys()):
                 table = weights.get_tensor("model.embed_tokens.weight")
                 return torch.nn.Embedding.from_pretrained(table.to(device), freeze=True)
     raise FileNotFoundError(f"no model.embed_tokens.weight in {model_path}/*.safetensors")
@@ -75,11 +75,15 @@ class VLLMBackend:
                 prompts.append(TokensPrompt(prompt_token_ids=r.prompt_ids))
             params.append(
                 SamplingParams(
-                    n=1, max_tokens=r.max_tokens, seed=r.seed,
-                    temperature=r.sampling.temperature, top_p=r.sampling.top_p,
-                    top_k=r.sampling.top_k, skip_special_tokens=True,
+                    n=1,
+                    max_tokens=r.max_tokens,
+                    seed=r.seed,
+                    temperature=r.sampling.temperature,
+                    top_p=r.sampling.top_p,
+                    top_k=r.sampling.top_k,
+                    skip_special_tokens=True,
                 )
-            )  # fmt: skip
+            )
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         results: list[Result | None] = [None] * len(requests)
         for i, output in zip(order, outputs, strict=True):

@@ -43,11 +43,15 @@ class ConvAdapter(nn.Module):
         super().__init__()
         self.input_proj = nn.Linear(in_dim, width) if in_dim != width else nn.Identity()
         self.downsampler = nn.Sequential(
-            nn.Sequential(nn.Conv1d(width, 2 * width, 3, stride=1, padding=1), nn.GELU(),
-                          _norm(norm, 2 * width)),
-            nn.Sequential(nn.Conv1d(2 * width, width, 4, stride=2, padding=1), nn.GELU(),
-                          _norm(norm, width)),
-        )  # fmt: skip
+            nn.Sequential(
+                nn.Conv1d(width, 2 * width, 3, stride=1, padding=1),
+                nn.GELU(),
+                _norm(norm, 2 * width),
+            ),
+            nn.Sequential(
+                nn.Conv1d(2 * width, width, 4, stride=2, padding=1), nn.GELU(), _norm(norm, width)
+            ),
+        )
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.input_proj(x)  # (B, T, width)

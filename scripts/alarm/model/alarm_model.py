@@ -77,10 +77,11 @@ def build_frontend(
     and adapters with ``init_from`` are loaded from that model's checkpoint.
     """
     encoders = {
-        name: load_encoder(name, enc["path"], enc["layers"],
-                           config=None if configs is None else configs[name])
+        name: load_encoder(
+            name, enc["path"], enc["layers"], config=None if configs is None else configs[name]
+        )
         for name, enc in settings["encoders"].items()
-    }  # fmt: skip
+    }
     frontend = AudioFrontEnd(encoders, settings["adapters"], settings["fusion"], llm_dim)
     for name, spec in settings["adapters"].items():
         if configs is None and "init_from" in spec:
@@ -166,13 +167,13 @@ class ALARMModel(nn.Module):
         """Run each front end on its features (one dict per front end)."""
         return [fe(f) for fe, f in zip(self.frontends, features, strict=True)]
 
-    def loss(
+    def forward(
         self, features: dict[str, dict[str, torch.Tensor]], layouts: list, max_len: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Summed next-token cross-entropy over target tokens, and their count.
+        """Per example: summed next-token cross-entropy over its target tokens, and their count.
 
-        The caller divides by the target tokens of the whole effective batch, so the
-        loss is a mean over tokens, not a mean of micro-batch means.
+        Sums, not means: the training loop divides by the target tokens of the whole
+        effective batch, so the loss is a mean over tokens, not a mean of micro-batch means.
         """
         audio = self.encode_audio([features])
         embeds, labels = self.assemble(layouts, audio, max_len)
@@ -181,11 +182,13 @@ class ALARMModel(nn.Module):
         # Right padding under the causal mask is never attended to by a real token, so
         # no attention mask is passed and attention can use its fused causal kernel.
         hidden = self.llm.model(inputs_embeds=inputs).last_hidden_state
-        selected = targets[:, 1:] != IGNORE
+        selected = targets[:, 1:] != IGNORE  # (B, T-1)
         # Logits only where a target is predicted: the vocabulary is 151,936 wide.
         logits = self.llm.lm_head(hidden[:, :-1][selected]).float()
-        loss_sum = nn.functional.cross_entropy(logits, targets[:, 1:][selected], reduction="sum")
-        return loss_sum, selected.sum()
+        token_loss = nn.functional.cross_entropy(logits, targets[:, 1:][selected], reduction="none")
+        rows = selected.nonzero()[:, 0]
+        sums = torch.zeros(len(embeds), device=token_loss.device).index_add(0, rows, token_loss)
+        return sums, selected.sum(1)
 
 
 def save_trained(frontend: AudioFrontEnd, settings: dict[str, Any], run_dir: str | Path) -> None:

@@ -8,6 +8,8 @@ their released checkpoints load into this module directly.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -35,10 +37,15 @@ class AudioFusion(nn.Module):
 
 
 class AudioFrontEnd(nn.Module):
-    """Encoders -> per-encoder adapters -> fusion; the separators frame the result in the LLM input."""
+    """Encoders -> per-encoder adapters -> fusion; two separators frame it in the LLM input."""
 
     # Encoder tokens per second before the adapter (SSLAM: 512 patch tokens per 10.24 s).
-    ENCODER_RATES = {"whisper": 50.0, "w2vbert": 50.0, "muq": 25.0, "sslam": 50.0}
+    ENCODER_RATES: ClassVar[dict[str, float]] = {
+        "whisper": 50.0,
+        "w2vbert": 50.0,
+        "muq": 25.0,
+        "sslam": 50.0,
+    }
 
     def __init__(
         self,
@@ -51,11 +58,12 @@ class AudioFrontEnd(nn.Module):
         self.audio_encoder = AudioEncoders(encoders)
         self.audio_adapter = AudioAdapters(
             {
-                name: EncoderAdapter(len(encoders[name].layers), encoders[name].hidden_size,
-                                     llm_dim, spec)
+                name: EncoderAdapter(
+                    len(encoders[name].layers), encoders[name].hidden_size, llm_dim, spec
+                )
                 for name, spec in adapter_specs.items()
             }
-        )  # fmt: skip
+        )
         out_dims = {name: a.out_dim for name, a in self.audio_adapter.adapters.items()}
         self.audio_fusion = AudioFusion(build_fusion(fusion_spec, out_dims, llm_dim))
         # std-1 random vectors, as the authors initialise them (not scaled to the embeddings)

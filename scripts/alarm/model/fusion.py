@@ -59,7 +59,7 @@ class CrossAttentionFusion(nn.Module):
                         activation=nn.functional.gelu,
                         batch_first=True,
                         norm_first=True,
-                    )  # fmt: skip
+                    )
                     for _ in range(spec["layers_per_encoder"])
                 )
                 for name in self.order
@@ -79,13 +79,14 @@ class CrossAttentionFusion(nn.Module):
             # memory with the Whisper lengths, which differ by at most a token or two.
             memory_mask = padding_mask(lengths, T)
             for layer in self.condition_modules[name]:
-                h = layer(h, memory, tgt_key_padding_mask=query_mask,
-                          memory_key_padding_mask=memory_mask)  # fmt: skip
+                h = layer(
+                    h, memory, tgt_key_padding_mask=query_mask, memory_key_padding_mask=memory_mask
+                )
         return self.out_proj(h), query_lengths
 
 
 class PerceiverAttention(nn.Module):
-    """Multi-head attention with separate q/k/v/o projections (queries and keys may differ in width)."""
+    """Multi-head attention with separate q/k/v/o projections (q and kv widths may differ)."""
 
     def __init__(self, q_dim: int, kv_dim: int, heads: int):
         super().__init__()
@@ -103,9 +104,11 @@ class PerceiverAttention(nn.Module):
 
         mask = None if pad is None else ~pad[:, None, None, :]  # True = attend
         out = nn.functional.scaled_dot_product_attention(
-            heads(self.q_proj(q)).expand(B, -1, -1, -1), heads(self.k_proj(kv)),
-            heads(self.v_proj(kv)), attn_mask=mask,
-        )  # fmt: skip
+            heads(self.q_proj(q)).expand(B, -1, -1, -1),
+            heads(self.k_proj(kv)),
+            heads(self.v_proj(kv)),
+            attn_mask=mask,
+        )
         return self.o_proj(out.transpose(1, 2).reshape(B, N, C))
 
 

@@ -65,8 +65,14 @@ def inference_layout(tokenizer, prompt: str, system: str, n_segments: int = 1) -
         return [Text((system_turn,)), Text((start,)), AudioSegment(0), Text((main,))]
     pieces: list[Piece] = [
         Text((system_turn,)),
-        Text((start, ENSEMBLE_INSTRUCTION.format(n=n_segments), ENSEMBLE_PASS.format(i=1, n=n_segments))),
-    ]  # fmt: skip
+        Text(
+            (
+                start,
+                ENSEMBLE_INSTRUCTION.format(n=n_segments),
+                ENSEMBLE_PASS.format(i=1, n=n_segments),
+            )
+        ),
+    ]
     for i in range(n_segments):
         if i:
             pieces.append(Text((ENSEMBLE_PASS.format(i=i + 1, n=n_segments),)))

@@ -28,16 +28,33 @@ QWEN_PATTERN = (
 # Qwen3's added tokens from id 151643 on, with their `special` flag: <think> and
 # </think> are not special, so decode(skip_special_tokens=True) keeps them.
 QWEN3_ADDED_TOKENS = [
-    ("<|endoftext|>", True), ("<|im_start|>", True), ("<|im_end|>", True),
-    ("<|object_ref_start|>", True), ("<|object_ref_end|>", True), ("<|box_start|>", True),
-    ("<|box_end|>", True), ("<|quad_start|>", True), ("<|quad_end|>", True),
-    ("<|vision_start|>", True), ("<|vision_end|>", True), ("<|vision_pad|>", True),
-    ("<|image_pad|>", True), ("<|video_pad|>", True), ("<tool_call>", False),
-    ("</tool_call>", False), ("<|fim_prefix|>", False), ("<|fim_middle|>", False),
-    ("<|fim_suffix|>", False), ("<|fim_pad|>", False), ("<|repo_name|>", False),
-    ("<|file_sep|>", False), ("<tool_response>", False), ("</tool_response>", False),
-    ("<think>", False), ("</think>", False),
-]  # fmt: skip
+    ("<|endoftext|>", True),
+    ("<|im_start|>", True),
+    ("<|im_end|>", True),
+    ("<|object_ref_start|>", True),
+    ("<|object_ref_end|>", True),
+    ("<|box_start|>", True),
+    ("<|box_end|>", True),
+    ("<|quad_start|>", True),
+    ("<|quad_end|>", True),
+    ("<|vision_start|>", True),
+    ("<|vision_end|>", True),
+    ("<|vision_pad|>", True),
+    ("<|image_pad|>", True),
+    ("<|video_pad|>", True),
+    ("<tool_call>", False),
+    ("</tool_call>", False),
+    ("<|fim_prefix|>", False),
+    ("<|fim_middle|>", False),
+    ("<|fim_suffix|>", False),
+    ("<|fim_pad|>", False),
+    ("<|repo_name|>", False),
+    ("<|file_sep|>", False),
+    ("<tool_response>", False),
+    ("</tool_response>", False),
+    ("<think>", False),
+    ("</think>", False),
+]
 QWEN3_FIRST_ADDED_ID = 151643
 QWEN3_VOCAB_SIZE = 151936  # embedding rows; ids 151669.. are padding with no token
 
@@ -92,8 +109,12 @@ def tokenizer_from_ranks(
         if len(token) > 1
         for a, b in [_recover_merge(token, rank, ranks)]
     ]
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
-                  "use_regex": False}  # fmt: skip
+    byte_level = {
+        "type": "ByteLevel",
+        "add_prefix_space": False,
+        "trim_offsets": False,
+        "use_regex": False,
+    }
     spec = {
         "version": "1.0",
         "truncation": None,
@@ -109,7 +130,7 @@ def tokenizer_from_ranks(
                 "special": s,
             }
             for c, i, s in added
-        ],  # fmt: skip
+        ],
         "normalizer": {"type": "NFC"} if nfc else None,
         "pre_tokenizer": {
             "type": "Sequence",
@@ -121,7 +142,7 @@ def tokenizer_from_ranks(
                     "invert": False,
                 },
                 byte_level,
-            ],  # fmt: skip
+            ],
         },
         "post_processor": byte_level,
         "decoder": byte_level,
@@ -136,7 +157,7 @@ def tokenizer_from_ranks(
             "ignore_merges": False,
             "vocab": {_unicode(t): r for t, r in ranks.items()},
             "merges": merges,
-        },  # fmt: skip
+        },
     }
     return Tokenizer.from_str(json.dumps(spec))
 

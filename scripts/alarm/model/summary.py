@@ -32,9 +32,10 @@ def model_summary(members: list[dict[str, Any]]) -> dict[str, Any]:
     rate, fixed = 0.0, 0
     with torch.device("meta"):
         llm = load_llm(
-            members[0]["llm_path"], torch.float32,
+            members[0]["llm_path"],
+            torch.float32,
             config=architecture_config(members[0]["llm_path"], members[0]["llm_hub"]),
-        )  # fmt: skip
+        )
         for settings in members:
             configs = {
                 name: architecture_config(enc["path"], enc["hub"])

@@ -46,9 +46,14 @@ def _qwen3(spec: dict[str, Any], out: Path) -> None:
     qwen3_tokenizer("qwen3_thinking").save_pretrained(out)
     # Qwen3-4B-Thinking-2507's generation_config.json
     GenerationConfig(
-        bos_token_id=QWEN3_BOS, eos_token_id=[QWEN3_EOS, QWEN3_BOS], pad_token_id=QWEN3_PAD,
-        do_sample=True, temperature=0.6, top_p=0.95, top_k=20,
-    ).save_pretrained(out)  # fmt: skip
+        bos_token_id=QWEN3_BOS,
+        eos_token_id=[QWEN3_EOS, QWEN3_BOS],
+        pad_token_id=QWEN3_PAD,
+        do_sample=True,
+        temperature=0.6,
+        top_p=0.95,
+        top_k=20,
+    ).save_pretrained(out)
 
 
 def _qwen3_moe(spec: dict[str, Any], out: Path) -> None:
@@ -80,9 +85,14 @@ def _qwen3_moe(spec: dict[str, Any], out: Path) -> None:
     qwen3_tokenizer("qwen3_instruct").save_pretrained(out)
     # Qwen3-30B-A3B-Instruct-2507's generation_config.json
     GenerationConfig(
-        bos_token_id=QWEN3_BOS, eos_token_id=[QWEN3_EOS, QWEN3_BOS], pad_token_id=QWEN3_PAD,
-        do_sample=True, temperature=0.7, top_p=0.8, top_k=20,
-    ).save_pretrained(out)  # fmt: skip
+        bos_token_id=QWEN3_BOS,
+        eos_token_id=[QWEN3_EOS, QWEN3_BOS],
+        pad_token_id=QWEN3_PAD,
+        do_sample=True,
+        temperature=0.7,
+        top_p=0.8,
+        top_k=20,
+    ).save_pretrained(out)
 
 
 def _whisper(spec: dict[str, Any], out: Path) -> None:
@@ -155,15 +165,23 @@ def _muq(spec: dict[str, Any], out: Path) -> None:
 
     heads = spec["num_heads"]
     conformer = {  # the wav2vec2-conformer-rope-large settings MuQ-large uses, scaled down
-        "position_embeddings_type": "rotary", "rotary_embedding_base": 10000,
+        "position_embeddings_type": "rotary",
+        "rotary_embedding_base": 10000,
         "num_attention_heads": heads,
         "intermediate_size": spec.get("intermediate_size", 4 * spec["hidden_size"]),
-        "hidden_act": "swish", "conv_depthwise_kernel_size": 31, "num_conv_pos_embeddings": 128,
-        "num_conv_pos_embedding_groups": heads, "feat_extract_activation": "gelu",
-        "layer_norm_eps": 1e-5, "hidden_dropout": 0.1, "activation_dropout": 0.1,
-        "attention_dropout": 0.1, "conformer_conv_dropout": 0.1, "layerdrop": 0.0,
+        "hidden_act": "swish",
+        "conv_depthwise_kernel_size": 31,
+        "num_conv_pos_embeddings": 128,
+        "num_conv_pos_embedding_groups": heads,
+        "feat_extract_activation": "gelu",
+        "layer_norm_eps": 1e-5,
+        "hidden_dropout": 0.1,
+        "activation_dropout": 0.1,
+        "attention_dropout": 0.1,
+        "conformer_conv_dropout": 0.1,
+        "layerdrop": 0.0,
         "max_source_positions": 5000,
-    }  # fmt: skip
+    }
     config = MuQConfig(
         encoder_dim=spec["hidden_size"],
         encoder_depth=spec["num_layers"],
@@ -217,7 +235,6 @@ def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidat
     n_params = 0
     for file in out.glob("*.safetensors"):
         with safe_open(file, "pt") as weights:
-            n_params += sum(
-                torch.Size(weights.get_slice(k).get_shape()).numel() for k in weights.keys()
-            )
+            names = list(weights.keys())  # a safetensors handle, not a dict
+            n_params += sum(torch.Size(weights.get_slice(k).get_shape()).numel() for k in names)
     log.info("wrote a tiny %s (%d parameters) to %s", spec["architecture"], n_params, out)

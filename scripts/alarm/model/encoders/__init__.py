@@ -31,5 +31,11 @@ def feature_extractor(name: str, path: str) -> FeatureExtractor:
     return ENCODERS[name][1](path)
 
 
-__all__ = ["ENCODERS", "EncoderOutput", "FeatureExtractor", "FrozenEncoder", "feature_extractor",
-           "load_encoder"]  # fmt: skip
+__all__ = [
+    "ENCODERS",
+    "EncoderOutput",
+    "FeatureExtractor",
+    "FrozenEncoder",
+    "feature_extractor",
+    "load_encoder",
+]

@@ -59,11 +59,12 @@ class SSLAMFeatures(FeatureExtractor):
         pad_value = (0.0 - NORM_MEAN) / (NORM_STD * 2)
         inputs = torch.stack(
             [
-                torch.nn.functional.pad(it["input"], (0, 0, 0, longest - it["input"].shape[0]),
-                                        value=pad_value)
+                torch.nn.functional.pad(
+                    it["input"], (0, 0, 0, longest - it["input"].shape[0]), value=pad_value
+                )
                 for it in items
             ]
-        )  # fmt: skip
+        )
         return {"input": inputs, "length": torch.stack([it["length"] for it in items])}
 
 
@@ -82,8 +83,9 @@ class SSLAMAudioEncoder(FrozenEncoder):
     @classmethod
     def from_config(cls, config: dict, layers: list[int]) -> SSLAMAudioEncoder:
         fields = SSLAMConfig.__dataclass_fields__
-        return cls(SSLAMModel(SSLAMConfig(**{k: v for k, v in config.items() if k in fields})),
-                   layers).freeze()  # fmt: skip
+        return cls(
+            SSLAMModel(SSLAMConfig(**{k: v for k, v in config.items() if k in fields})), layers
+        ).freeze()
 
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
         if input.shape[1] % CHUNK_FRAMES:

@@ -179,7 +179,8 @@ class SSLAMModel(nn.Module):
         missing, unexpected = module.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise ValueError(
-                f"{path}: not an SSLAM checkpoint (missing {missing[:5]}, unexpected {unexpected[:5]})"
+                f"{path}: not an SSLAM checkpoint "
+                f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
             )
         return module
 

@@ -1,0 +1,104 @@
+"""Training examples: selected from the corpus index, loaded and featurised in workers.
+
+A model trains on the datasets that list it in ``train_for``, each cut to the
+first fraction of its examples in uid order (the authors' prefix slices, e.g.
+20% of AudioSet for AL-SSLAM-R). A worker decodes the clip once, hands the
+mono waveform to each encoder's feature extractor and tokenises the layout;
+the main process only collates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from alarm.data.audio import AudioError, decode, to_mono
+from alarm.data.audio_store import AudioStore
+from alarm.model.encoders import feature_extractor
+from alarm.model.layout import Text, piece_ids, training_layout
+from alarm.shards import read_shard, stable_hash
+
+
+class DataError(ValueError):
+    """A corpus index that cannot train this model; raised before any step runs."""
+
+
+def select_examples(
+    index: str | Path,
+    fractions: dict[str, float],
+    known: set[str],
+    limit: int | None = None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Examples of the model's datasets, each cut to its prefix fraction (uid order)."""
+    rows = read_shard(index)
+    unknown = sorted({r["dataset"] for r in rows} - known)
+    if unknown:
+        raise DataError(f"{index}: datasets {unknown} are not in the configuration")
+    by_dataset: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["dataset"] in fractions:
+            by_dataset[row["dataset"]].append(row)
+    selected = []
+    for dataset, fraction in sorted(fractions.items()):
+        items = sorted(by_dataset[dataset], key=lambda r: r["example_id"])
+        selected += items[: round(fraction * len(items))]
+    if limit is not None and len(selected) > limit:
+        selected = sorted(selected, key=lambda r: stable_hash(f"{seed}/{r['example_id']}"))[:limit]
+    return selected
+
+
+def sequence_length(example: dict[str, Any], tokens_per_second: float, fixed: int) -> int:
+    """LLM input length of an example: audio tokens + separators + prompt and target text.
+
+    The chat template adds a handful of tokens more; bucketing only needs the order.
+    """
+    return int(example["duration"] * tokens_per_second) + fixed + example["text_tokens"]
+
+
+class ExampleDataset(torch.utils.data.Dataset):
+    def __init__(self, examples: list[dict[str, Any]], encoders: dict[str, str], tokenizer):
+        self.examples = examples
+        self.extractors = {name: feature_extractor(name, path) for name, path in encoders.items()}
+        self.tokenizer = tokenizer
+        self.store = AudioStore()
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        ex = self.examples[i]
+        try:
+            waveform, sr = decode(self.store.get(ex["audio_shard"], ex["audio_row"]))
+        except AudioError as err:
+            raise AudioError(err.reason, f"example {ex['example_id']}: {err.detail}") from err
+        mono = to_mono(waveform)
+        if not np.isfinite(mono).all():
+            raise AudioError("audio_nan", f"example {ex['example_id']} has NaN or infinite samples")
+        layout = training_layout(self.tokenizer, ex["prompt"], ex["target"])
+        return {
+            "features": {name: fe(mono, sr) for name, fe in self.extractors.items()},
+            "layout": [
+                (piece, piece_ids(self.tokenizer, piece) if isinstance(piece, Text) else None)
+                for piece in layout
+            ],
+            "group": ex["category"],
+        }
+
+    def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "features": {
+                name: fe.collate([it["features"][name] for it in items])
+                for name, fe in self.extractors.items()
+            },
+            "layouts": [it["layout"] for it in items],
+            "groups": [it["group"] for it in items],
+        }
+
+
+def move_features(features: dict[str, dict[str, torch.Tensor]], device) -> dict:
+    return {name: {k: v.to(device) for k, v in f.items()} for name, f in features.items()}

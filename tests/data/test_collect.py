@@ -1,0 +1,178 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from alarm.data.collect import collect_shard
+from alarm.data.describe import audio_description
+from alarm.data.filters import audio_filter
+from alarm.ledger import check_ledgers
+from alarm.shards import read_shard
+
+
+def _write_part(root, rows):
+    part = root / "speech"
+    (part / "audio").mkdir(parents=True)
+    lines = []
+    for row in rows:
+        audio = row.pop("audio")
+        if audio is not None:
+            (part / row["file"]).write_bytes(audio)
+        lines.append(json.dumps(row))
+    (part / "metadata.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def _wav(seconds, sr=16000, channels=1):
+    buf = __import__("io").BytesIO()
+    data = np.random.default_rng(0).uniform(-0.5, 0.5, (int(seconds * sr), channels))
+    sf.write(buf, data, sr, format="WAV")
+    return buf.getvalue()
+
+
+SETTINGS = {
+    "category": "speech",
+    "source": {"type": "synthetic", "part": "speech"},
+    "n_shards": 1,
+    "train_for": {},
+}
+
+
+@pytest.fixture
+def shard(tmp_path):
+    meta = {"gender": "Female", "MOS": 4.035799026489258}
+    rows = [
+        {
+            "file": "audio/ok.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "ok",
+            "text": "hello",
+            "metadata": meta,
+            "audio": _wav(2.5),
+        },
+        {
+            "file": "audio/stereo.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "stereo",
+            "text": "hi",
+            "metadata": meta,
+            "audio": _wav(1.0, 44100, 2),
+        },
+        {
+            "file": "audio/empty.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "empty",
+            "text": "x",
+            "metadata": meta,
+            "audio": b"",
+        },
+        {
+            "file": "audio/corrupt.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "corrupt",
+            "text": "x",
+            "metadata": meta,
+            "audio": b"RIFF....WAVEjunkjunk",
+        },
+        {
+            "file": "audio/missing.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "missing",
+            "text": "x",
+            "metadata": meta,
+            "audio": None,
+        },
+        {
+            "file": "audio/notext.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "notext",
+            "metadata": meta,
+            "audio": _wav(1.0),
+        },
+        {
+            "file": "audio/long.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "long",
+            "text": "x",
+            "metadata": meta,
+            "audio": _wav(61.0, 8000),
+        },
+        {
+            "file": "audio/ok.wav",
+            "unique_id_1": "s1",
+            "unique_id_2": "ok",
+            "text": "again",
+            "metadata": meta,
+            "audio": None,
+        },
+    ]
+    _write_part(tmp_path / "src", rows)
+    out = tmp_path / "results" / "raw" / "00000.parquet"
+    ledger = collect_shard("toy", SETTINGS, 0, tmp_path / "src", out)
+    return tmp_path, out, ledger
+
+
+def test_bad_items_are_recorded_drops_not_crashes(shard):
+    _, _, ledger = shard
+    assert ledger.rows_in == 8 and ledger.rows_out == 3
+    assert ledger.dropped == {
+        "audio_empty": 1,
+        "audio_undecodable": 1,
+        "unreadable_item": 1,
+        "missing_metadata": 1,
+        "duplicate_uid": 1,
+    }
+    reasons = {d.uid: d.reason for d in ledger.drops}
+    assert reasons["toy/s1/notext"] == "missing_metadata"
+    assert reasons["toy/s1/missing"] == "unreadable_item"
+
+
+def test_raw_rows_carry_audio_duration_and_a_text(shard):
+    _, out, _ = shard
+    rows = {r["uid"]: r for r in read_shard(out)}
+    ok = rows["toy/s1/ok"]
+    assert ok["duration"] == pytest.approx(2.5)
+    assert ok["audio_description"] == audio_description(
+        2.5, "hello", gender="Female", MOS=4.035799026489258
+    )
+    assert ok["audio_description"].endswith(
+        "(duration: 2s, gender: Female, mos: 4.035799026489258)"
+    )
+    assert json.loads(ok["metadata"]) == {"gender": "Female", "MOS": 4.035799026489258}
+    stereo = rows["toy/s1/stereo"]
+    assert (stereo["sample_rate"], stereo["channels"]) == (44100, 2)  # kept as shipped
+
+
+def test_audio_filter_drops_long_clips_and_keeps_references(shard):
+    root, out, _ = shard
+    items = root / "results" / "items" / "00000.parquet"
+    ledger = audio_filter({"max_duration_s": 60.0}, out, items)
+    assert ledger.dropped == {"audio_too_long": 1}
+    rows = read_shard(items)
+    assert {r["uid"] for r in rows} == {"toy/s1/ok", "toy/s1/stereo"}
+    assert all("audio" not in r and r["audio_shard"] == str(out) for r in rows)
+    raw = read_shard(out, ["uid"])
+    assert all(raw[r["audio_row"]]["uid"] == r["uid"] for r in rows)
+    assert check_ledgers(root / "results") == (2, [])
+
+
+def test_only_the_shards_own_items_are_read(tmp_path):
+    rows = [
+        {
+            "file": f"audio/{i}.wav",
+            "unique_id_1": "s",
+            "unique_id_2": str(i),
+            "text": "t",
+            "metadata": {},
+            "audio": _wav(0.5),
+        }
+        for i in range(20)
+    ]
+    _write_part(tmp_path / "src", rows)
+    settings = SETTINGS | {"n_shards": 3}
+    uids = []
+    for k in range(3):
+        ledger = collect_shard("toy", settings, k, tmp_path / "src", tmp_path / f"{k}.parquet")
+        uids += [r["uid"] for r in read_shard(tmp_path / f"{k}.parquet", ["uid"])]
+        assert ledger.rows_in == ledger.rows_out
+    assert sorted(uids) == sorted(f"toy/s/{i}" for i in range(20))

@@ -1,0 +1,83 @@
+"""Every frozen encoder on tiny weights: shapes, lengths, odd inputs."""
+
+import numpy as np
+import pytest
+import torch
+
+from alarm.model.encoders import feature_extractor, load_encoder
+
+LAYERS = {"whisper": [1, 2, 3], "w2vbert": [1, 2, 3], "muq": [1, 2, 3], "sslam": [0, 1, 2]}
+# expected valid frames per second of input, before the adapter
+RATE = {"whisper": 50, "w2vbert": 50, "muq": 25, "sslam": 50}
+
+
+@pytest.fixture(scope="module", params=list(LAYERS))
+def encoder(request, tiny_models):
+    name = request.param
+    path = str(tiny_models / name)
+    return name, load_encoder(name, path, LAYERS[name]), feature_extractor(name, path)
+
+
+def _clip(seconds, sr=16000, channels=1, value=None):
+    n = max(1, int(seconds * sr))
+    if value is not None:
+        return np.full(n, value, dtype=np.float32)
+    return (
+        np.random.default_rng(0).standard_normal((n, channels) if channels > 1 else n) * 0.1
+    ).astype(np.float32)
+
+
+def test_frozen_and_in_eval_mode(encoder):
+    _, enc, _ = encoder
+    enc.train()
+    assert not enc.training and all(not m.training for m in enc.modules())
+    assert not any(p.requires_grad for p in enc.parameters())
+
+
+@pytest.mark.parametrize("seconds", [0.1, 3.3, 59.9])
+def test_selected_states_and_lengths(encoder, seconds):
+    name, enc, fe = encoder
+    items = [fe(_clip(seconds), 16000), fe(_clip(1.0), 16000)]
+    out = enc(**fe.collate(items))
+    L, B, T, D = out.states.shape
+    assert (L, B, D) == (3, 2, enc.hidden_size)
+    assert out.lengths[0] <= T
+    assert abs(int(out.lengths[0]) - seconds * RATE[name]) <= 3
+    assert abs(int(out.lengths[1]) - RATE[name]) <= 3
+    assert out.states.grad_fn is None and torch.isfinite(out.states).all()
+
+
+def test_whisper_encodes_30_second_pieces_independently(tiny_models):
+    enc = load_encoder("whisper", str(tiny_models / "whisper"), [1])
+    fe = feature_extractor("whisper", str(tiny_models / "whisper"))
+    long = fe(_clip(31.0), 16000)
+    assert long["input"].shape == (6000, 128)  # two padded 3000-frame pieces
+    out = enc(**fe.collate([long]))
+    assert out.states.shape[2] == 3000 and int(out.lengths[0]) == 1550
+
+
+def test_silence_stereo_and_other_rates(encoder):
+    _, enc, fe = encoder
+    silence = fe(_clip(2.0, value=0.0), 16000)
+    stereo_44k = fe(_clip(2.0, 44100).astype(np.float32), 44100)
+    out = enc(**fe.collate([silence, stereo_44k]))
+    assert torch.isfinite(out.states).all()
+    assert out.lengths[0] == out.lengths[1]  # same duration, same frames
+
+
+def test_padding_does_not_change_a_masked_encoder(tiny_models):
+    # W2V-BERT honours its padding mask: an item's states do not depend on batch padding.
+    enc = load_encoder("w2vbert", str(tiny_models / "w2vbert"), [3])
+    fe = feature_extractor("w2vbert", str(tiny_models / "w2vbert"))
+    short = fe(_clip(1.0), 16000)
+    alone = enc(**fe.collate([short]))
+    padded = enc(**fe.collate([short, fe(_clip(4.0), 16000)]))
+    n = int(alone.lengths[0])
+    assert torch.allclose(alone.states[:, 0, :n], padded.states[:, 0, :n], atol=1e-5)
+
+
+def test_layers_out_of_range_are_a_clear_error(tiny_models):
+    enc = load_encoder("sslam", str(tiny_models / "sslam"), [0, 7])
+    fe = feature_extractor("sslam", str(tiny_models / "sslam"))
+    with pytest.raises(ValueError, match="layers \\[7\\] requested but the encoder has 3"):
+        enc(**fe.collate([fe(_clip(1.0), 16000)]))
