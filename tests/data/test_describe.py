@@ -1,5 +1,4 @@
 import pytest
-
 from alarm.data.describe import audio_description
 
 

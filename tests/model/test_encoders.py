@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from alarm.model.encoders import feature_extractor, load_encoder
 
 LAYERS = {"whisper": [1, 2, 3], "w2vbert": [1, 2, 3], "muq": [1, 2, 3], "sslam": [0, 1, 2]}
@@ -40,7 +39,7 @@ def test_selected_states_and_lengths(encoder, seconds):
     items = [fe(_clip(seconds), 16000), fe(_clip(1.0), 16000)]
     out = enc(**fe.collate(items))
     L, B, T, D = out.states.shape
-    assert (L, B, D) == (3, 2, enc.hidden_size)
+    assert (3, 2, enc.hidden_size) == (L, B, D)
     assert out.lengths[0] <= T
     assert abs(int(out.lengths[0]) - seconds * RATE[name]) <= 3
     assert abs(int(out.lengths[1]) - RATE[name]) <= 3

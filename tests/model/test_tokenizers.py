@@ -1,5 +1,4 @@
 import pytest
-
 from alarm.model.offline_tokenizers import qwen3_tokenizer, whisper_tokenizer
 
 
@@ -48,9 +47,9 @@ def test_thinking_template_opens_the_reasoning(thinking):
 
 
 def test_thinking_template_history(thinking):
-    render = lambda m, g=False: thinking.apply_chat_template(
-        m, tokenize=False, add_generation_prompt=g
-    )  # noqa: E731
+    def render(m, g=False):
+        return thinking.apply_chat_template(m, tokenize=False, add_generation_prompt=g)
+
     user, reply = (
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "reasoning\n</think>\n\nanswer"},
