@@ -40,6 +40,6 @@ def config_with_models(default_config, tiny_models):
 
     config = copy.deepcopy(default_config)
     original = alarm.config.pretrained_path
-    alarm.config.pretrained_path = lambda role: str(tiny_models / role)
+    alarm.config.pretrained_path = lambda config, role: str(tiny_models / role)
     yield config
     alarm.config.pretrained_path = original

@@ -298,6 +298,165 @@ def _train(ns):
     train(settings_of(ns, model=ns.model), ns.train, ns.validation, ns.run_dir)
 
 
+# --- inference and benchmarks (paper §4) ------------------------------------------------
+
+
+@command(
+    "generate",
+    "Answer a prompt about an audio file with a trained model, ALARM-E or released checkpoints",
+    arg("--model", help="a model of the configuration (e.g. al_whisper_r, alarm_e)"),
+    arg(
+        "--released",
+        action="append",
+        default=[],
+        help="a released checkpoint directory (repeat for an ensemble, e.g. ALARM-CA then "
+        "AL-Whisper-Instruct-R); replaces --model",
+    ),
+    arg("--audio", required=True, help="an audio file (any codec libsndfile reads)"),
+    arg("--prompt", required=True),
+    arg("--system", help="system prompt (default: the authors' generic inference prompt)"),
+    stage="benchmark_generate",
+)
+def _generate(ns):
+    from pathlib import Path
+
+    from alarm.generation.inference import AudioLM
+    from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
+
+    if ns.released:
+        from alarm.config import load_config, pretrained_path
+        from alarm.model.released import load_released, read_released_config, released_settings
+
+        if ns.configfile is None:
+            raise SystemExit(
+                "--released needs --configfile (for the encoders, backbone and inference)"
+            )
+        config = load_config(ns.configfile)
+        encoders = {name: {"path": pretrained_path(config, name)} for name in config["encoders"]}
+        members = [
+            released_settings(
+                read_released_config(p), Path(p).name, encoders, pretrained_path(config, "rlm")
+            )
+            for p in ns.released
+        ]
+        model = AudioLM(members, ns.released, config["inference"], load_weights=load_released)
+    else:
+        if ns.model is None:
+            raise SystemExit("give --model or --released")
+        settings = settings_of(ns, model=ns.model)
+        model = AudioLM(settings["models"], settings["weights"], settings["inference"])
+    item = {
+        "uid": f"cli/{Path(ns.audio).name}",
+        "audio": Path(ns.audio).read_bytes(),
+        "prompt": ns.prompt,
+    }
+    (response,) = model.respond([item], ns.system or INFERENCE_SYSTEM_PROMPT)
+    if response is None:
+        log.error("%s could not be decoded", ns.audio)
+        return 1
+    print(response)
+
+
+@command(
+    "download-benchmark",
+    "Download a benchmark's audio and metadata at their pinned revisions",
+    arg("--benchmark", required=True),
+    arg("--output", required=True),
+)
+def _download_benchmark(ns):
+    from pathlib import Path
+
+    from alarm.benchmarks.sources import download_benchmark
+
+    download_benchmark(ns.benchmark, Path(ns.output))
+
+
+@command(
+    "convert-benchmark",
+    "Convert one shard of a downloaded benchmark to the common schema (60 s crops for AIR-Bench)",
+    arg("--benchmark", required=True),
+    arg("--shard", type=int, required=True),
+    arg("--source", required=True),
+    arg("--output", required=True),
+    stage="convert_benchmark",
+)
+def _convert_benchmark(ns):
+    from pathlib import Path
+
+    from alarm.benchmarks.sources import convert_shard
+
+    settings = settings_of(ns, benchmark=ns.benchmark)
+    convert_shard(
+        ns.benchmark,
+        Path(ns.source),
+        ns.shard,
+        settings["n_shards"],
+        settings["limit"],
+        Path(ns.output),
+    )
+
+
+@command(
+    "benchmark-generate",
+    "Answer one benchmark shard with a model or ensemble (MCQA prompt, thinking budget)",
+    arg("--model", required=True),
+    arg("--input", required=True),
+    arg("--output", required=True),
+    stage="benchmark_generate",
+)
+def _benchmark_generate(ns):
+    from alarm.generation.inference import benchmark_generate
+
+    benchmark_generate(settings_of(ns, model=ns.model), ns.input, ns.output)
+
+
+@command(
+    "score-benchmark",
+    "Extract answers and score them by the benchmark's official rules; write predictions",
+    arg("--benchmark", required=True),
+    arg("--responses", nargs="+", required=True),
+    arg("--scores", required=True),
+    arg("--predictions", required=True),
+    stage="score_benchmark",
+)
+def _score_benchmark(ns):
+    from pathlib import Path
+
+    from alarm.benchmarks.score import score_benchmark
+
+    scores = score_benchmark(
+        ns.benchmark,
+        [Path(p) for p in ns.responses],
+        Path(ns.scores),
+        Path(ns.predictions),
+        settings_of(ns)["extraction"],
+    )
+    print(json.dumps({k: scores[k] for k in ("benchmark", "n_items", "overall", "none_share")}))
+
+
+@command(
+    "report",
+    "Write the report: the paper's tables with our rows, training and corpus tables, the radar",
+    arg("--scores", nargs="+", required=True),
+    arg("--metrics", nargs="+", required=True),
+    arg("--stats", required=True),
+    arg("--markdown", required=True),
+    arg("--radar", required=True),
+)
+def _report(ns):
+    from pathlib import Path
+
+    from alarm.report import build_report
+
+    build_report(
+        [Path(p) for p in ns.scores],
+        [Path(p) for p in ns.metrics],
+        Path(ns.stats),
+        Path(ns.markdown),
+        Path(ns.radar),
+    )
+
+
 @command(
     "check-ledgers",
     "Check every ledger under a results tree; exit 1 naming each stage that lost rows",

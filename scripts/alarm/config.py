@@ -175,9 +175,13 @@ def settings_arg(value: str) -> dict[str, Any]:
     return settings
 
 
-def pretrained_path(role: str) -> str:
-    """Where a pretrained network of ``role`` is materialised (hub snapshot or tiny model)."""
-    return f"results/pretrained/{role}"
+def pretrained_path(config: dict[str, Any], role: str) -> str:
+    """Where a pretrained network of ``role`` is materialised.
+
+    Hub snapshots and tiny models live apart, so a default run and a paper-scale run in
+    one directory never take each other's networks.
+    """
+    return f"results/pretrained/{'tiny' if 'tiny' in config['pretrained'][role] else 'hub'}/{role}"
 
 
 def generation_settings(config: dict[str, Any], stage: str) -> dict[str, Any]:
@@ -185,7 +189,7 @@ def generation_settings(config: dict[str, Any], stage: str) -> dict[str, Any]:
     block = config["generation"][stage]
     return {
         **block,
-        "model_path": pretrained_path(block["model"]),
+        "model_path": pretrained_path(config, block["model"]),
         "backend": config["generation"]["backend"],
         "batch_size": config["generation"]["batch_size"],
         "seed": config["seed"],
@@ -206,12 +210,12 @@ def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
         "encoders": {
             name: {
                 "layers": config["encoders"][name]["layers"],
-                "path": pretrained_path(name),
+                "path": pretrained_path(config, name),
                 "hub": hub_repo(name),
             }
             for name in spec["adapters"]
         },
-        "llm_path": pretrained_path("rlm"),
+        "llm_path": pretrained_path(config, "rlm"),
         "llm_hub": hub_repo("rlm"),
         "init": {
             name: f"results/models/{a['init_from']}/adapter.safetensors"
@@ -262,16 +266,18 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
             settings = generation_settings(c, "rephrase")
             checker = settings["leak_checker"]
             return settings | {
-                "leak_checker": checker | {"path": pretrained_path(checker["model"])}
+                "leak_checker": checker | {"path": pretrained_path(config, checker["model"])}
             }
         case "instruction_responses":
             return generation_settings(c, "instruction") | {
                 "variants": c["datasets"][keys["dataset"]]["instruction"]["variants"]
             }
         case "wer_filter":
-            return c["filters"]["wer"] | {"model_path": pretrained_path("whisper")}
+            return c["filters"]["wer"] | {"model_path": pretrained_path(config, "whisper")}
         case "answer_length_filter":
-            return c["filters"]["answer_tokens"] | {"tokenizer_path": pretrained_path("rlm")}
+            return c["filters"]["answer_tokens"] | {
+                "tokenizer_path": pretrained_path(config, "rlm")
+            }
         case "train_val_split":
             instruction = c["datasets"][keys["dataset"]].get("instruction", {})
             return c["split"] | {
@@ -279,7 +285,7 @@ def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str,
             }
         case "corpus_index":
             return {
-                "tokenizer_path": pretrained_path("rlm"),
+                "tokenizer_path": pretrained_path(config, "rlm"),
                 "datasets": {
                     name: {"category": spec["category"], "train_for": spec["train_for"]}
                     for name, spec in c["datasets"].items()

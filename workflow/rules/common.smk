@@ -75,7 +75,7 @@ def resources(family):
 
 
 def pretrained(*roles):
-    return [pretrained_path(role) for role in roles]
+    return [pretrained_path(config, role) for role in roles]
 
 
 def image(name):

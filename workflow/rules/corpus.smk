@@ -5,7 +5,7 @@ rule make_tiny_model:
     input:
         image_input("train"),
     output:
-        directory("results/pretrained/{role}"),
+        directory("results/pretrained/tiny/{role}"),
     log:
         "logs/make_tiny_model/{role}.log",
     benchmark:
@@ -27,7 +27,7 @@ rule make_tiny_model:
 
 rule download_pretrained:
     output:
-        directory("results/pretrained/{role}"),
+        directory("results/pretrained/hub/{role}"),
     log:
         "logs/download_pretrained/{role}.log",
     wildcard_constraints:

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
 from alarm.data import synthetic
 from alarm.data.describe import audio_description
 from alarm.generation.backend import chat_ids
@@ -277,6 +278,20 @@ def teacher_examples(
                     [{"role": "user", "content": text}],
                     f"The question asks about a short passage. Let me answer.\n</think>\n\n"
                     f"{question[0].split('.')[0]}.",
+                )
+            )
+        if "answerer" in roles:  # the benchmarks' multiple-choice layout (no A_text there)
+            question = rng.choice(QUESTIONS[rng.choice(list(QUESTIONS))])
+            choices = rng.sample(["yes", "no", "a dog", "music", "English", "two", "fast"], 4)
+            pick = rng.randrange(len(choices))
+            pairs.append(
+                (
+                    [
+                        {"role": "system", "content": MCQA_SYSTEM_PROMPT},
+                        {"role": "user", "content": mcqa_prompt(question, choices)},
+                    ],
+                    f"The question asks: {question} Option {pick} fits what I hear.\n</think>\n\n"
+                    f"<answer>{pick}</answer>",
                 )
             )
         if "rephraser" in roles:

@@ -18,11 +18,13 @@ class ParseError(ValueError):
 
 
 def after_reasoning(text: str) -> str:
-    """The final part of a thinking model's output: what follows the last ``</think>``.
+    """The answer region of a thinking model's output: what follows its first ``</think>``.
 
-    Drafts inside the reasoning are never read.
+    The model's own reasoning ends at its first ``</think>`` (generated, or closed by the
+    thinking budget), so drafts inside the reasoning are never read, and a ``</think>``
+    later on belongs to the answer, where the stages treat it as a leak.
     """
-    return text.rsplit(THINK_END, 1)[-1]
+    return text.split(THINK_END, 1)[-1]
 
 
 def last_answer(text: str) -> str:

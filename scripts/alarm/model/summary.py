@@ -1,7 +1,9 @@
 """``alarm model-summary``: parameters per module and audio token rate, without any weights.
 
 The model is built on the meta device from the architectures' configs, so the
-paper-scale summary needs neither downloads nor memory.
+paper-scale summary needs neither downloads nor memory. Modules that create
+tensors when first imported (torchaudio's Kaldi features, MuQ) are imported
+above, outside the meta device, or those tensors would be meta tensors forever.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import muq  # noqa: F401
 import torch
+import torchaudio.compliance.kaldi  # noqa: F401
 
 from alarm.model.alarm_model import build_frontend
 from alarm.model.loading import architecture_config, load_llm

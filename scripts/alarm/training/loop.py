@@ -71,6 +71,12 @@ def scale_gradients(parameters: list[torch.nn.Parameter], world_size: int, token
             p.grad.mul_(world_size / max(tokens, 1.0))
 
 
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def _fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -100,6 +106,9 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
     world, rank = accelerator.num_processes, accelerator.process_index
     accum = accumulation_steps(t["effective_batch"], t["per_device_batch"], world)
 
+    # Fresh modules draw their initial weights from the global generator, which torch
+    # seeds differently in every process: seed before building.
+    seed_everything(t["seed"])
     # Everything that can be wrong with the inputs fails here, before any step.
     tokenizer = load_tokenizer(m["llm_path"])
     llm = load_llm(m["llm_path"], torch.bfloat16 if cuda else torch.float32)
@@ -116,10 +125,8 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
     if missing:
         log.warning("%s: no training examples from %s", m["name"], missing)
 
-    # MuQ's constructor reseeds the global generator, so seeding comes after building.
-    random.seed(t["seed"])
-    np.random.seed(t["seed"])
-    torch.manual_seed(t["seed"])
+    # MuQ's constructor reseeds the global generator: seed again for the data and dropout.
+    seed_everything(t["seed"])
 
     rate, fixed = frontend.token_rate()
     lengths = [sequence_length(e, rate, fixed) for e in train_examples]
@@ -152,12 +159,15 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
         scheduler.load_state_dict(states["scheduler"])
 
     def loader(dataset: ExampleDataset, batches) -> torch.utils.data.DataLoader:
+        # A generator of its own: starting an iterator draws a worker seed, which must not
+        # come from the global generator that dropout uses (a resumed run would diverge).
         return torch.utils.data.DataLoader(
             dataset,
             batch_sampler=batches,
             collate_fn=dataset.collate,
             num_workers=t["num_workers"],
             persistent_workers=False,
+            generator=torch.Generator().manual_seed(t["seed"]),
         )
 
     categories = sorted({settings["datasets"][d] for d in t["data"]})

@@ -1,0 +1,200 @@
+"""Audio + prompt -> response, for one trained model or the ALARM-E ensemble.
+
+The trained front ends turn audio into embeddings that are spliced into the
+prompt (:mod:`alarm.model.layout`); the unmodified Qwen3 backbone generates
+from those embeddings: through vLLM's prompt-embeds API on GPU, or through the
+transformers backend anywhere. Generation runs under the thinking budget
+(evaluation: 8192 thinking tokens of 16384), seeded per item.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from alarm.data.audio import AudioError, decode, to_mono
+from alarm.generation.backend import Request, Sampling, item_seed
+from alarm.generation.budget import generate_with_budget
+from alarm.model.alarm_model import ALARMModel, build_frontend, load_checkpoint
+from alarm.model.encoders import feature_extractor
+from alarm.model.layout import inference_layout
+from alarm.model.loading import load_llm, load_tokenizer
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256  # items whose prompt embeddings are built (and generated) together
+
+
+class _EmbeddingsOnly(nn.Module):
+    """Stands in for the LLM where vLLM holds the weights: only the input embeddings."""
+
+    def __init__(self, table: nn.Embedding, hidden_size: int):
+        super().__init__()
+        self.table = table
+        self.config = type("Config", (), {"hidden_size": hidden_size})()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.table
+
+
+class AudioLM:
+    """Trained front ends (one, or several for ALARM-E) in front of the frozen backbone."""
+
+    def __init__(
+        self,
+        members: list[dict[str, Any]],
+        weights: list[str],
+        inference: dict[str, Any],
+        load_weights=load_checkpoint,
+    ):
+        llm_path = members[0]["llm_path"]
+        self.settings = inference
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        self.tokenizer = load_tokenizer(llm_path)
+        if inference["backend"] == "vllm":
+            from alarm.generation.vllm_backend import VLLMBackend, load_embedding_table
+
+            table = load_embedding_table(llm_path, str(self.device))
+            self.backend = VLLMBackend(
+                llm_path,
+                inference["engine"],
+                inference["seed"],
+                prompt_embeds=True,
+                embedding_table=table,
+            )
+            llm = _EmbeddingsOnly(table, table.embedding_dim)
+        else:
+            from alarm.generation.hf_backend import TransformersBackend
+
+            llm = load_llm(llm_path, dtype).to(self.device)
+            self.backend = TransformersBackend(
+                llm_path, inference["batch_size"], model=llm, tokenizer=self.tokenizer
+            )
+        frontends = []
+        for settings, path in zip(members, weights, strict=True):
+            frontend = build_frontend(
+                settings | {"adapters": _as_loaded(settings["adapters"])}, llm.config.hidden_size
+            )
+            load_weights(frontend, path)
+            frontends.append(frontend.to(self.device).eval())
+        self.model = ALARMModel(frontends, llm, self.tokenizer).eval()
+        self.extractors = [
+            {name: feature_extractor(name, enc["path"]) for name, enc in m["encoders"].items()}
+            for m in members
+        ]
+
+    @torch.no_grad()
+    def prompt_embeddings(
+        self, waveforms: list[tuple[np.ndarray, int]], prompts: list[str], system: str
+    ) -> list[torch.Tensor]:
+        """(T_i, D) input embeddings per item: system, user turn with the audio segment(s)."""
+        features = [
+            {
+                name: {
+                    k: v.to(self.device)
+                    for k, v in fe.collate([fe(w, sr) for w, sr in waveforms]).items()
+                }
+                for name, fe in extractors.items()
+            }
+            for extractors in self.extractors
+        ]
+        audio = self.model.encode_audio(features)
+        n = len(self.model.frontends)
+        layouts = [inference_layout(self.tokenizer, p, system, n_segments=n) for p in prompts]
+        embeds, _ = self.model.assemble(layouts, audio)
+        return embeds
+
+    def respond(self, items: list[dict[str, Any]], system: str) -> list[str | None]:
+        """Responses to items {uid, audio bytes or waveform, prompt}; None where audio fails."""
+        inference = self.settings
+        sampling = Sampling.from_settings(inference["sampling"])
+        responses: list[str | None] = [None] * len(items)
+        usable: list[tuple[int, tuple[np.ndarray, int]]] = []
+        for i, item in enumerate(items):
+            try:
+                waveform, sr = item["waveform"] if "waveform" in item else decode(item["audio"])
+                mono = to_mono(waveform)
+                if not np.isfinite(mono).all():
+                    raise AudioError("audio_nan", "NaN or infinite samples")
+                usable.append((i, (mono, sr)))
+            except AudioError as err:
+                log.warning("%s: no response (%s)", item["uid"], err)
+        for start in range(0, len(usable), CHUNK):
+            chunk = usable[start : start + CHUNK]
+            requests = []
+            for (i, _), embeds in zip(
+                chunk,
+                self._embed_in_batches(
+                    [w for _, w in chunk], [items[i]["prompt"] for i, _ in chunk], system
+                ),
+                strict=True,
+            ):
+                requests.append(
+                    Request(
+                        None,
+                        inference["max_tokens"],
+                        item_seed(inference["seed"], items[i]["uid"], "inference"),
+                        sampling,
+                        prompt_embeds=embeds,
+                    )
+                )
+            results = generate_with_budget(
+                self.backend, requests, inference["thinking_budget"], inference["max_tokens"]
+            )
+            for (i, _), result in zip(chunk, results, strict=True):
+                responses[i] = result.text
+        return responses
+
+    def _embed_in_batches(self, waveforms, prompts, system) -> list[torch.Tensor]:
+        size = self.settings["batch_size"]
+        out = []
+        for start in range(0, len(waveforms), size):
+            out += [
+                e.cpu()
+                for e in self.prompt_embeddings(
+                    waveforms[start : start + size], prompts[start : start + size], system
+                )
+            ]
+        return out
+
+
+def _as_loaded(adapters: dict[str, dict]) -> dict[str, dict]:
+    """At inference every adapter comes from the model's own checkpoint, not from init_from."""
+    return {
+        name: {k: v for k, v in spec.items() if k != "init_from"} for name, spec in adapters.items()
+    }
+
+
+def benchmark_generate(settings: dict[str, Any], input: str | Path, output: str | Path):
+    """Answer every question of a benchmark shard (MCQA prompt and system prompt of the authors)."""
+    from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
+    from alarm.benchmarks.schema import RESPONSE_SCHEMA
+    from alarm.shards import read_shard
+    from alarm.stage import StageOutput, finish_stage
+
+    rows = read_shard(input)
+    model = AudioLM(settings["models"], settings["weights"], settings["inference"])
+    items = [
+        {"uid": r["uid"], "audio": r["audio"], "prompt": mcqa_prompt(r["question"], r["choices"])}
+        for r in rows
+        if not r["audio_error"]
+    ]
+    answered = dict(
+        zip([it["uid"] for it in items], model.respond(items, MCQA_SYSTEM_PROMPT), strict=True)
+    )
+    out = [{**r, "response": answered.get(r["uid"])} for r in rows]
+    stats = {"no_response": sum(r["response"] is None for r in out)}
+    return finish_stage(
+        stage="benchmark_generate",
+        inputs=[input],
+        output=output,
+        schema=RESPONSE_SCHEMA,
+        uids_in=[r["uid"] for r in rows],
+        result=StageOutput(out, [], stats),
+    )

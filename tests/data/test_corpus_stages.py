@@ -1,0 +1,255 @@
+"""Filters, the split and the corpus index on small hand-made shards."""
+
+import pyarrow as pa
+from alarm.data.filters import answer_length_filter, normalise_for_wer
+from alarm.data.index import corpus_index, corpus_stats
+from alarm.data.items import ITEM_SCHEMA
+from alarm.data.split import assign_splits, train_val_split
+from alarm.generation.instruction import INSTRUCTION_SCHEMA
+from alarm.generation.rephrase import REPHRASED_SCHEMA
+from alarm.shards import read_shard, write_shard
+
+
+def _rephrased(uid, target):
+    return {
+        "uid": uid,
+        "dataset": uid.split("/")[0],
+        "prompt": "What do you hear?",
+        "r0": "r",
+        "r0_complete": True,
+        "target": target,
+        "rephrase_passes": 1,
+        "rephrase_forced_close": False,
+        "rephrase_tokens": 5,
+        "rephrase_attempts": 1,
+    }
+
+
+def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models):
+    tok_path = str(tiny_models / "rlm")
+    from alarm.model.loading import load_tokenizer
+
+    tok = load_tokenizer(tok_path)
+    words = [" word"] * 130  # one token each
+    rows = [_rephrased(f"d/{n}/x", "".join(words[:n])) for n in (99, 100, 112, 120, 121)]
+    assert [len(tok(r["target"], add_special_tokens=False)["input_ids"]) for r in rows] == [
+        99,
+        100,
+        112,
+        120,
+        121,
+    ]
+    write_shard(rows, tmp_path / "in.parquet", REPHRASED_SCHEMA)
+    ledger = answer_length_filter(
+        {"min": 100, "max": 120, "tokenizer_path": tok_path},
+        tmp_path / "in.parquet",
+        tmp_path / "out.parquet",
+    )
+    assert [r["uid"] for r in read_shard(tmp_path / "out.parquet")] == [
+        "d/100/x",
+        "d/112/x",
+        "d/120/x",
+    ]
+    assert ledger.dropped == {"answer_length": 2}
+
+
+def test_wer_normalisation_is_the_authors():
+    assert (
+        normalise_for_wer("What's the Blue-Lake's length, in 2024?")
+        == "whats the bluelakes length in"
+    )
+
+
+def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models):
+    import io
+
+    import numpy as np
+    import soundfile as sf
+    from alarm.data.filters import wer_filter
+    from alarm.data.items import RAW_SCHEMA
+
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(8000, np.float32), 16000, format="WAV")
+    raw = [
+        {
+            "uid": f"q/{i}/False",
+            "dataset": "q",
+            "unique_id_1": str(i),
+            "unique_id_2": "False",
+            "category": "instruction",
+            "audio": buf.getvalue(),
+            "sample_rate": 16000,
+            "channels": 1,
+            "duration": 0.5,
+            "audio_description": "Q?",
+            "metadata": "{}",
+            "question": q,
+            "context": "C",
+            "official_split": "train",
+        }
+        for i, q in enumerate(["How long is it?", "!!!"])
+    ]
+    write_shard(raw, tmp_path / "raw.parquet", RAW_SCHEMA)
+    rows = [
+        {
+            "uid": r["uid"],
+            "dataset": "q",
+            "question": r["question"],
+            "context": "C",
+            "response_with_context": "a",
+            "response_no_context": "b",
+        }
+        for r in raw
+    ]
+    write_shard(rows, tmp_path / "in.parquet", INSTRUCTION_SCHEMA)
+    settings = {"model_path": str(tiny_models / "whisper"), "batch_size": 2, "max_new_tokens": 4}
+    loose = wer_filter(
+        settings | {"threshold": 1000.0},
+        tmp_path / "in.parquet",
+        tmp_path / "raw.parquet",
+        tmp_path / "loose.parquet",
+    )
+    assert loose.dropped == {"empty_reference": 1}  # "!!!" has no letters
+    kept = read_shard(tmp_path / "loose.parquet")
+    assert kept[0]["wer"] >= 0 and isinstance(kept[0]["asr_transcript"], str)
+    strict = wer_filter(
+        settings | {"threshold": 0.0},
+        tmp_path / "in.parquet",
+        tmp_path / "raw.parquet",
+        tmp_path / "strict.parquet",
+    )
+    assert strict.dropped.get("wer_above_threshold", 0) + strict.rows_out == 1
+
+
+def test_split_is_exactly_ten_percent_seeded_and_shard_independent():
+    uids = [f"ds/{i}/x" for i in range(1000)]
+    splits = assign_splits(uids, 0.1, seed=123)
+    assert sum(s == "validation" for s in splits.values()) == 100
+    assert assign_splits(list(reversed(uids)), 0.1, 123) == splits  # order does not matter
+    assert assign_splits(uids, 0.1, 124) != splits
+    assert sum(s == "validation" for s in assign_splits(uids[:19], 0.1, 123).values()) == 1
+
+
+def test_official_validation_split_is_kept(tmp_path):
+    from alarm.data.items import RAW_SCHEMA
+
+    rows = [
+        {
+            "uid": f"q/{i}/x",
+            "dataset": "q",
+            "unique_id_1": str(i),
+            "unique_id_2": "x",
+            "category": "instruction",
+            "audio": b"",
+            "sample_rate": 1,
+            "channels": 1,
+            "duration": 1.0,
+            "audio_description": "Q",
+            "metadata": "{}",
+            "question": "Q",
+            "context": None,
+            "official_split": split,
+        }
+        for i, split in enumerate(["train", "validation", "train"])
+    ]
+    write_shard(rows, tmp_path / "raw.parquet", RAW_SCHEMA)
+    train_val_split(
+        "q",
+        {"official_validation": True, "validation_fraction": 0.1, "seed": 1},
+        [tmp_path / "raw.parquet"],
+        tmp_path / "split.parquet",
+    )
+    assert {r["uid"]: r["split"] for r in read_shard(tmp_path / "split.parquet")} == {
+        "q/0/x": "train",
+        "q/1/x": "validation",
+        "q/2/x": "train",
+    }
+
+
+def test_index_joins_by_uid_and_expands_instruction_variants(tmp_path, tiny_models):
+    item = lambda uid, ds, cat: {  # noqa: E731
+        "uid": uid,
+        "dataset": ds,
+        "unique_id_1": "a",
+        "unique_id_2": "b",
+        "category": cat,
+        "sample_rate": 16000,
+        "channels": 1,
+        "duration": 3600.0,
+        "audio_description": "x",
+        "metadata": "{}",
+        "question": "Q?",
+        "context": "C.",
+        "official_split": None,
+        "audio_shard": f"raw/{ds}.parquet",
+        "audio_row": 7,
+    }
+    write_shard(
+        [item("s/1/x", "s", "speech"), item("s/2/x", "s", "speech")],
+        tmp_path / "s_items.parquet",
+        ITEM_SCHEMA,
+    )
+    write_shard([item("q/1/x", "q", "instruction")], tmp_path / "q_items.parquet", ITEM_SCHEMA)
+    write_shard(
+        [_rephrased("s/2/x", "t2"), _rephrased("s/1/x", "t1"), _rephrased("s/9/x", "orphan")],
+        tmp_path / "s_targets.parquet",
+        REPHRASED_SCHEMA,
+    )
+    write_shard(
+        [
+            {
+                "uid": "q/1/x",
+                "dataset": "q",
+                "question": "Q?",
+                "context": "C.",
+                "response_with_context": "with",
+                "response_no_context": "without",
+            }
+        ],
+        tmp_path / "q_targets.parquet",
+        INSTRUCTION_SCHEMA,
+    )
+    split_schema = pa.schema([("uid", pa.string()), ("split", pa.string())])
+    write_shard(
+        [
+            {"uid": "s/1/x", "split": "train"},
+            {"uid": "s/2/x", "split": "validation"},
+            {"uid": "q/1/x", "split": "train"},
+        ],
+        tmp_path / "split.parquet",
+        split_schema,
+    )
+    settings = {
+        "tokenizer_path": str(tiny_models / "rlm"),
+        "datasets": {"s": {"category": "speech"}, "q": {"category": "instruction"}},
+    }
+    ledger = corpus_index(
+        settings,
+        [tmp_path / "s_targets.parquet", tmp_path / "q_targets.parquet"],
+        [tmp_path / "s_items.parquet", tmp_path / "q_items.parquet"],
+        [tmp_path / "split.parquet"],
+        tmp_path / "train.parquet",
+        tmp_path / "val.parquet",
+    )
+    train = {r["example_id"]: r for r in read_shard(tmp_path / "train.parquet")}
+    val = read_shard(tmp_path / "val.parquet")
+    assert set(train) == {"s/1/x/described", "q/1/x/with_context", "q/1/x/no_context"}
+    assert [v["target"] for v in val] == ["t2"]
+    assert train["s/1/x/described"]["target"] == "t1" and train["s/1/x/described"]["audio_row"] == 7
+    assert (
+        train["q/1/x/with_context"]["prompt"] == "C." and train["q/1/x/no_context"]["prompt"] == ""
+    )
+    assert train["q/1/x/with_context"]["text_prompt"] == "C.\nQ?"
+    assert (
+        train["q/1/x/no_context"]["target"] == "without"
+        and train["q/1/x/no_context"]["text_tokens"] > 0
+    )
+    assert (
+        ledger.rows_in == 5
+        and ledger.rows_out == 4
+        and ledger.dropped == {"not_in_split_or_items": 1}
+    )
+    stats = corpus_stats(tmp_path / "train.parquet", tmp_path / "val.parquet")["table1"]
+    assert stats["Speech"]["total"] == {"elements": 2, "hours": 2.0, "unique_prompts": 1}
+    assert stats["Instruction"]["train"]["unique_prompts"] == 2
+    assert stats["Total"]["validation"]["elements"] == 1

@@ -1,0 +1,54 @@
+import torch
+from alarm.generation.backend import Request, Sampling
+from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
+
+# pass-1 completions by request seed: finished, cut in the reasoning, cut in the answer
+PASS1 = {
+    0: ("Short thought.\n</think>\n\nDone.", "stop"),
+    1: ("I keep thinking and thinking", "length"),
+    2: ("Thought.\n</think>\n\nThe answer is lo", "length"),
+}
+
+
+def _ids(tokenizer, text):
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def test_finished_items_are_not_rerun_and_truncated_ones_continue(tokenizer, scripted):
+    backend = scripted(lambda r, call: PASS1[r.seed] if call == 0 else ("XYZ", "stop"))
+    requests = [Request([10 + seed], 64, seed, Sampling()) for seed in PASS1]
+    finished, thinking, answer = generate_with_budget(backend, requests, budget=8, max_tokens=64)
+    assert [r.max_tokens for r in backend.calls[0]] == [8, 8, 8]  # pass 1 capped at the budget
+    assert (finished.passes, finished.text, finished.forced_close) == (1, PASS1[0][0], False)
+    assert [r.prompt_ids[0] for r in backend.calls[1]] == [11, 12]  # only the cut ones rerun
+    assert thinking.text == PASS1[1][0] + FORCED_CLOSE + "XYZ"
+    assert thinking.forced_close and thinking.passes == 2 and thinking.finish_reason == "stop"
+    assert answer.text == PASS1[2][0] + "XYZ" and not answer.forced_close
+    cut_in_thinking, cut_in_answer = backend.calls[1]
+    assert cut_in_thinking.max_tokens == cut_in_answer.max_tokens == 64  # the full limit
+    assert cut_in_thinking.prompt_ids == [11] + _ids(tokenizer, PASS1[1][0]) + _ids(
+        tokenizer, FORCED_CLOSE
+    )
+    assert cut_in_answer.prompt_ids == [12] + _ids(tokenizer, PASS1[2][0])
+    assert cut_in_thinking.seed != requests[1].seed  # pass 2 draws fresh samples
+
+
+def test_negative_budget_is_one_pass(scripted):
+    backend = scripted(lambda r, c: ("cut", "length"))
+    (result,) = generate_with_budget(
+        backend, [Request([5], 7, 0, Sampling())], budget=-1, max_tokens=7
+    )
+    assert result.passes == 1 and backend.calls[0][0].max_tokens == 7 and len(backend.calls) == 1
+
+
+def test_embedding_prompts_are_extended_with_embeddings(tokenizer, scripted):
+    backend = scripted(lambda r, c: ("thinking", "length") if c == 0 else ("ok", "stop"))
+    prompt = torch.randn(5, 4)
+    request = Request(None, 50, 3, Sampling(), prompt_embeds=prompt)
+    (result,) = generate_with_budget(backend, [request], budget=2, max_tokens=50)
+    second = backend.calls[1][0]
+    extra = _ids(tokenizer, "thinking") + _ids(tokenizer, FORCED_CLOSE)
+    assert second.prompt_ids is None and second.prompt_embeds.shape == (5 + len(extra), 4)
+    assert torch.equal(second.prompt_embeds[:5], prompt)
+    assert torch.equal(second.prompt_embeds[5:], backend.embed(extra))
+    assert result.text == "thinking" + FORCED_CLOSE + "ok"

@@ -1,0 +1,62 @@
+from alarm.generation.instruction import instruction_responses, instruction_text
+from alarm.generation.r0 import R0_SYSTEM_PROMPT, generate_r0, r0_messages
+
+SETTINGS = {
+    "max_tokens": 8,
+    "seed": 0,
+    "sampling": {"temperature": 0.6, "top_p": 0.95, "top_k": 20},
+}
+
+
+def test_r0_uses_the_authors_prompt_and_layout(tokenizer):
+    assert R0_SYSTEM_PROMPT == (
+        "You are an audio-understanding model. You will receive audio enclosed in <start_audio> ... "
+        "<end_audio> and a prompt.\nListen to the audio and respond directly to the prompt."
+    )
+    messages = r0_messages("[00:00-00:01] hi (duration: 1s)", "Who speaks?")
+    assert (
+        messages[1]["content"]
+        == "<start_audio>[00:00-00:01] hi (duration: 1s)<end_audio>\n\nWho speaks?"
+    )
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert text.endswith("Who speaks?<|im_end|>\n<|im_start|>assistant\n<think>\n")
+
+
+def test_r0_marks_truncation_and_drops_empty_answers(scripted):
+    rows = [
+        {"uid": f"d/{i}", "dataset": "d", "audio_description": "a", "prompt": "p"} for i in range(3)
+    ]
+    outputs = iter(
+        [("reason\n</think>\n\nanswer", "stop"), ("cut in the middle", "length"), ("   ", "stop")]
+    )
+    backend = scripted(lambda r, c: next(outputs))
+    result = generate_r0(rows, backend, SETTINGS)
+    assert [r["r0_complete"] for r in result.rows] == [True, False]
+    assert [r["r0_finish_reason"] for r in result.rows] == ["stop", "length"]
+    assert [(d.uid, d.reason) for d in result.drops] == [("d/2", "empty_response")]
+    assert all(r.max_tokens == 8 for r in backend.calls[0])
+
+
+def test_instruction_variants():
+    assert instruction_text("What is X?", "Passage.", "with_context") == "Passage.\nWhat is X?"
+    assert instruction_text("What is X?", "", "with_context") == "What is X?"
+    assert instruction_text("What is X?", "Passage.", "no_context") == "What is X?"
+
+
+def test_instruction_stage_answers_each_variant_without_a_system_prompt(scripted, tokenizer):
+    rows = [{"uid": "q/1/False", "dataset": "q", "question": "Q?", "context": "C."}]
+    backend = scripted(lambda r, c: (tokenizer.decode(r.prompt_ids), "stop"))
+    result = instruction_responses(
+        rows, backend, SETTINGS | {"variants": ["with_context", "no_context"]}
+    )
+    (row,) = result.rows
+    assert (
+        row["response_with_context"]
+        == "<|im_start|>user\nC.\nQ?<|im_end|>\n<|im_start|>assistant\n<think>\n"
+    )
+    assert (
+        row["response_no_context"]
+        == "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<think>\n"
+    )
+    only = instruction_responses(rows, backend, SETTINGS | {"variants": ["with_context"]}).rows[0]
+    assert only["response_no_context"] is None

@@ -1,0 +1,133 @@
+import pytest
+from alarm.generation.budget import FORCED_CLOSE
+from alarm.generation.parse import ParseError
+from alarm.generation.rephrase import (
+    FEW_SHOT,
+    leak_rejected,
+    prepare_r0,
+    reassemble,
+    rephrase,
+    rephrase_messages,
+)
+
+SETTINGS = {
+    "thinking_budget": 16,
+    "max_tokens": 64,
+    "seed": 0,
+    "sampling": {"temperature": 0.6, "top_p": 0.95, "top_k": 20},
+    "leak_checker": {"enabled": True, "max_tries": 3, "max_tokens": 32},
+}
+
+
+def test_r0_tags_are_renamed_and_truncation_flagged():
+    assert prepare_r0("reasoning\n</think>\n\nanswer") == (
+        "<text_llm_reasoning>\nreasoning\n</text_llm_reasoning>\n\nanswer",
+        True,
+    )
+    assert prepare_r0("cut mid") == ("<text_llm_reasoning>\ncut mid\n</text_llm_reasoning>", False)
+    assert prepare_r0("<think>\nr\n</think>\n\na")[0].startswith("<text_llm_reasoning>\nr")
+
+
+def test_messages_hide_a_text_and_show_the_tagged_response():
+    system, user = rephrase_messages("<text_llm_reasoning>\nX\n</text_llm_reasoning>\n\nY")
+    assert len(FEW_SHOT) == 4 and system["content"].count("<MODIFIED_RESPONSE_") == 4
+    assert "never complete it" in system["content"]
+    assert "<NEW_TEXT_LLM_RESPONSE>\n<text_llm_reasoning>\nX" in user["content"]
+    assert "do not try to complete it" in user["content"]
+
+
+def _output(body, thinking="I will edit a few words."):
+    return f"{thinking}\n</think>\n\n<answer>\n{body}\n</answer>"
+
+
+def test_complete_targets_are_reasoning_think_answer_without_opening_tag():
+    body = "<text_llm_reasoning>\nI hear a dog.\n</text_llm_reasoning>\n\nA dog barks."
+    assert reassemble(_output(body), complete=True) == "I hear a dog.\n</think>\n\nA dog barks."
+
+
+def test_truncated_targets_keep_only_the_reasoning():
+    body = "<text_llm_reasoning>\nI hear a dog and\n</text_llm_reasoning>"
+    assert reassemble(_output(body), complete=False) == "I hear a dog and"
+    assert (
+        reassemble(_output("<text_llm_reasoning>\nI hear a dog and"), complete=False)
+        == "I hear a dog and"
+    )
+
+
+def test_the_last_answer_after_the_rephrasers_reasoning_is_used():
+    draft = "<answer>\n<text_llm_reasoning>\ndraft\n</text_llm_reasoning>\n\nno\n</answer>"
+    final = "<text_llm_reasoning>\nfinal\n</text_llm_reasoning>\n\nyes"
+    assert reassemble(_output(final, thinking=draft), complete=True) == "final\n</think>\n\nyes"
+    forced = "drafting" + FORCED_CLOSE + "<answer>\n" + final + "\n</answer>"
+    assert reassemble(forced, complete=True) == "final\n</think>\n\nyes"
+
+
+@pytest.mark.parametrize(
+    ("output", "complete", "reason"),
+    [
+        ("I edit\n</think>\n\nno tags here", True, "no_answer_tag"),
+        (_output("<text_llm_reasoning>\nonly reasoning"), True, "structure_lost"),
+        (_output("<text_llm_reasoning>\nr\n</text_llm_reasoning>\n\n"), True, "structure_lost"),
+        (_output(""), False, "empty_rephrasing"),
+        (
+            _output(
+                "<text_llm_reasoning>\nConsidering the limited time by the user, I have to give the solution based on the thinking directly now.\n</text_llm_reasoning>\n\na"
+            ),
+            True,
+            "leaked_budget_sentence",
+        ),
+        (
+            _output("<text_llm_reasoning>\nr <MODIFIED_RESPONSE_1>\n</text_llm_reasoning>\n\na"),
+            True,
+            "leaked_rephraser_thinking",
+        ),
+        (
+            _output("<text_llm_reasoning>\nr\n</think>\nmore\n</text_llm_reasoning>\n\na"),
+            True,
+            "leaked_rephraser_thinking",
+        ),
+        (
+            _output("<text_llm_reasoning>\nr\n<text_llm_reasoning>\n</text_llm_reasoning>\n\na"),
+            True,
+            "structure_lost",
+        ),
+        (_output("<text_llm_reasoning>\nr\n</think>"), False, "leaked_rephraser_thinking"),
+    ],
+)
+def test_malformed_rephrasings_are_dropped_with_a_reason(output, complete, reason):
+    with pytest.raises(ParseError) as err:
+        reassemble(output, complete)
+    assert err.value.reason == reason
+
+
+def test_leak_verdicts():
+    assert not leak_rejected("It sounds natural.\nANSWER: NO")
+    assert leak_rejected("It quotes the metadata.\nANSWER: YES")
+    assert leak_rejected("no verdict at all")
+
+
+def test_leak_checker_regenerates_a_bounded_number_of_times(scripted):
+    from alarm.generation.backend import item_seed
+
+    good = _output("<text_llm_reasoning>\nI hear rain.\n</text_llm_reasoning>\n\nRain.")
+    rows = [
+        {
+            "uid": f"d/{i}/x",
+            "dataset": "d",
+            "prompt": "p",
+            "r0": "The description says rain.\n</think>\n\nRain.",
+        }
+        for i in range(2)
+    ]
+    rephraser = scripted(lambda r, c: (good, "stop"))
+    # item 0 is accepted on its second attempt, item 1 never
+    accepted = {item_seed(0, "d/0/x", "leak/1")}
+    checker = scripted(lambda r, c: ("ANSWER: NO" if r.seed in accepted else "ANSWER: YES", "stop"))
+    result = rephrase(rows, rephraser, SETTINGS, checker)
+    assert [r["uid"] for r in result.rows] == ["d/0/x"]
+    assert result.rows[0]["rephrase_attempts"] == 2
+    assert result.rows[0]["target"] == "I hear rain.\n</think>\n\nRain."
+    assert [(d.uid, d.reason) for d in result.drops] == [("d/1/x", "leak_checker_rejected")]
+    assert len(checker.calls) == SETTINGS["leak_checker"]["max_tries"]  # bounded
+    assert [len(c) for c in checker.calls] == [2, 2, 1]
+    assert result.stats["leak_rejections"] == 4

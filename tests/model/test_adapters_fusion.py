@@ -1,0 +1,119 @@
+import pytest
+import torch
+from alarm.model.adapters import ConvAdapter, EncoderAdapter, MLPAdapter
+from alarm.model.fusion import CrossAttentionFusion, PerceiverFusion
+from alarm.model.layer_average import LayerAverage
+
+CA = {
+    "type": "cross_attention",
+    "primary": "whisper",
+    "order": ["w2vbert", "muq", "sslam"],
+    "width": 16,
+    "heads": 4,
+    "ffn": 32,
+    "layers_per_encoder": 1,
+    "dropout": 0.0,
+}
+P = {
+    "type": "perceiver",
+    "primary": "whisper",
+    "order": ["w2vbert", "muq", "sslam"],
+    "latents": 20,
+    "width": 12,
+    "heads": 4,
+    "self_attention_layers": 2,
+    "self_attention_repeats": 3,
+}
+
+
+def test_layer_average_starts_uniform_and_is_a_softmax():
+    avg = LayerAverage(3)
+    states = torch.randn(3, 2, 5, 4)
+    assert torch.allclose(avg(states), states.mean(0), atol=1e-6)
+    avg.layer_weights.data = torch.tensor([0.0, 0.0, 100.0])
+    assert torch.allclose(avg(states), states[2], atol=1e-5)
+
+
+@pytest.mark.parametrize("T", [7, 8, 1, 100])
+def test_conv_adapter_halves_time_odd_or_even(T):
+    adapter = ConvAdapter(in_dim=12, width=8, norm="layer")
+    out, lengths = adapter(torch.randn(2, T, 12), torch.tensor([T, T - 1 if T > 1 else 1]))
+    assert out.shape == (2, (T + 1) // 2, 8)  # 50 Hz -> 25 Hz, an odd T padded by one frame
+    assert lengths.tolist() == [T // 2, max(T - 1, 1) // 2]
+    assert isinstance(adapter.input_proj, torch.nn.Linear)
+    assert isinstance(
+        ConvAdapter(8, 8, "batch").input_proj, torch.nn.Identity
+    )  # W2V-BERT: no projection
+
+
+def test_conv_adapter_layout_matches_the_paper():
+    adapter = ConvAdapter(in_dim=1280, width=1024, norm="batch")
+    first, second = adapter.downsampler
+    assert (first[0].kernel_size, first[0].stride, first[0].out_channels) == ((3,), (1,), 2048)
+    assert (second[0].kernel_size, second[0].stride, second[0].out_channels) == ((4,), (2,), 1024)
+    assert isinstance(first[1], torch.nn.GELU) and isinstance(first[2], torch.nn.BatchNorm1d)
+
+
+def test_mlp_adapter_keeps_the_rate():
+    out, lengths = MLPAdapter(10, 6)(torch.randn(2, 9, 10), torch.tensor([9, 4]))
+    assert out.shape == (2, 9, 6) and lengths.tolist() == [9, 4]
+
+
+def test_encoder_adapter_trims_averages_and_projects():
+    adapter = EncoderAdapter(4, 12, 20, {"type": "conv", "width": 8, "norm": "layer"})
+    out, lengths = adapter(torch.randn(4, 2, 50, 12), torch.tensor([40, 10]))
+    assert out.shape == (2, 20, 20) and lengths.tolist() == [20, 5]  # trimmed to 40 first
+    identity = EncoderAdapter(3, 12, 20, {"type": "identity", "llm_proj": False})
+    assert identity.out_dim == 12 and identity(torch.randn(3, 1, 6, 12), torch.tensor([6]))[
+        0
+    ].shape == (1, 6, 12)
+
+
+def _streams(dims, T=(10, 10, 10, 10), B=2):
+    names = ["whisper", "w2vbert", "muq", "sslam"]
+    return {
+        n: (torch.randn(B, t, dims[n]), torch.tensor([t, t // 2]))
+        for n, t in zip(names, T, strict=True)
+    }
+
+
+def test_cross_attention_output_follows_the_primary_stream():
+    dims = {"whisper": 24, "w2vbert": 24, "muq": 24, "sslam": 24}
+    fusion = CrossAttentionFusion(CA, dims, llm_dim=24).eval()
+    streams = _streams(dims, T=(10, 11, 9, 10))
+    out, lengths = fusion(streams)
+    assert out.shape == (2, 11, 24) and lengths.tolist() == [10, 5]
+    # padded memory positions do not matter: the memory mask is honoured
+    x, l = streams["muq"]
+    changed = dict(
+        streams, muq=(torch.cat([x[:1], torch.cat([x[1:, :4], torch.randn(1, 5, 24)], 1)]), l)
+    )
+    assert torch.allclose(fusion(changed)[0][1, :5], out[1, :5], atol=1e-5)
+    assert [len(fusion.condition_modules[n]) for n in CA["order"]] == [1, 1, 1]
+
+
+def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():
+    dims = {"whisper": 24, "w2vbert": 16, "muq": 16, "sslam": 12}
+    fusion = PerceiverFusion(P, dims, llm_dim=24).eval()
+    streams = _streams(dims)
+    out, lengths = fusion(streams)
+    assert out.shape == (2, 62 + 10, 24) and lengths.tolist() == [72, 67]
+    assert torch.equal(out[0, 0], fusion.cond_start_emb[0]) and torch.equal(
+        out[0, 61], fusion.cond_end_emb[0]
+    )
+    assert torch.equal(out[:, 62:], streams["whisper"][0])
+    # each Perceiver masks its own input's padding
+    x, l = streams["sslam"]
+    noisy = dict(
+        streams, sslam=(torch.cat([x[:1], torch.cat([x[1:, :5], torch.randn(1, 5, 12)], 1)]), l)
+    )
+    assert torch.allclose(fusion(noisy)[0][1], out[1], atol=1e-5)
+
+
+def test_perceiver_blocks_share_weights_across_repeats():
+    dims = {"whisper": 24, "w2vbert": 16, "muq": 16, "sslam": 12}
+    once = PerceiverFusion(P | {"self_attention_repeats": 1}, dims, 24)
+    thrice = PerceiverFusion(P, dims, 24)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(once) == count(thrice)
+    assert len(thrice.perceiver["muq"].self_attn_1) == 2
