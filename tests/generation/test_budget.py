@@ -26,10 +26,9 @@ def test_finished_items_are_not_rerun_and_truncated_ones_continue(tokenizer, scr
     assert answer.text == PASS1[2][0] + "XYZ" and not answer.forced_close
     cut_in_thinking, cut_in_answer = backend.calls[1]
     assert cut_in_thinking.max_tokens == cut_in_answer.max_tokens == 64  # the full limit
-    assert cut_in_thinking.prompt_ids == [11] + _ids(tokenizer, PASS1[1][0]) + _ids(
-        tokenizer, FORCED_CLOSE
-    )
-    assert cut_in_answer.prompt_ids == [12] + _ids(tokenizer, PASS1[2][0])
+    closing = _ids(tokenizer, FORCED_CLOSE)
+    assert cut_in_thinking.prompt_ids == [11, *_ids(tokenizer, PASS1[1][0]), *closing]
+    assert cut_in_answer.prompt_ids == [12, *_ids(tokenizer, PASS1[2][0])]
     assert cut_in_thinking.seed != requests[1].seed  # pass 2 draws fresh samples
 
 

@@ -10,8 +10,9 @@ SETTINGS = {
 
 def test_r0_uses_the_authors_prompt_and_layout(tokenizer):
     assert R0_SYSTEM_PROMPT == (
-        "You are an audio-understanding model. You will receive audio enclosed in <start_audio> ... "
-        "<end_audio> and a prompt.\nListen to the audio and respond directly to the prompt."
+        "You are an audio-understanding model. You will receive audio enclosed in "
+        "<start_audio> ... <end_audio> and a prompt.\nListen to the audio and respond "
+        "directly to the prompt."
     )
     messages = r0_messages("[00:00-00:01] hi (duration: 1s)", "Who speaks?")
     assert (

@@ -71,7 +71,9 @@ def test_the_last_answer_after_the_rephrasers_reasoning_is_used():
         (_output(""), False, "empty_rephrasing"),
         (
             _output(
-                "<text_llm_reasoning>\nConsidering the limited time by the user, I have to give the solution based on the thinking directly now.\n</text_llm_reasoning>\n\na"
+                "<text_llm_reasoning>\n"
+                + FORCED_CLOSE.strip().splitlines()[0]
+                + "\n</text_llm_reasoning>\n\na"
             ),
             True,
             "leaked_budget_sentence",

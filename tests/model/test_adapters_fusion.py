@@ -84,9 +84,9 @@ def test_cross_attention_output_follows_the_primary_stream():
     out, lengths = fusion(streams)
     assert out.shape == (2, 11, 24) and lengths.tolist() == [10, 5]
     # padded memory positions do not matter: the memory mask is honoured
-    x, l = streams["muq"]
+    x, lengths = streams["muq"]
     changed = dict(
-        streams, muq=(torch.cat([x[:1], torch.cat([x[1:, :4], torch.randn(1, 5, 24)], 1)]), l)
+        streams, muq=(torch.cat([x[:1], torch.cat([x[1:, :4], torch.randn(1, 5, 24)], 1)]), lengths)
     )
     assert torch.allclose(fusion(changed)[0][1, :5], out[1, :5], atol=1e-5)
     assert [len(fusion.condition_modules[n]) for n in CA["order"]] == [1, 1, 1]
@@ -103,9 +103,10 @@ def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():
     )
     assert torch.equal(out[:, 62:], streams["whisper"][0])
     # each Perceiver masks its own input's padding
-    x, l = streams["sslam"]
+    x, lengths = streams["sslam"]
     noisy = dict(
-        streams, sslam=(torch.cat([x[:1], torch.cat([x[1:, :5], torch.randn(1, 5, 12)], 1)]), l)
+        streams,
+        sslam=(torch.cat([x[:1], torch.cat([x[1:, :5], torch.randn(1, 5, 12)], 1)]), lengths),
     )
     assert torch.allclose(fusion(noisy)[0][1], out[1], atol=1e-5)
 

@@ -47,11 +47,11 @@ CONFIGS = {
             {
                 "encoder_name": e,
                 "adapter_name": "identity",
-                "audio_encoder_layers": l,
+                "audio_encoder_layers": layers,
                 "use_llm_proj": False,
                 "adapter_embedding_dim": 16,
             }
-            for e, l in (("w2vbert", [1, 2, 3]), ("muq", [1, 2, 3]), ("sslam", [0, 1, 2]))
+            for e, layers in (("w2vbert", [1, 2, 3]), ("muq", [1, 2, 3]), ("sslam", [0, 1, 2]))
         ],
         "audio_fusion_config": {
             "fusion_type": "multiperceiver",
