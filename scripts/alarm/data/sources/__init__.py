@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from alarm.data.items import SourceItem
@@ -26,6 +27,11 @@ class NoConverterError(LookupError):
 
 def converter_for(dataset: str, source: dict[str, Any]) -> Converter:
     """The ``items`` function that reads ``dataset`` from its downloaded source directory."""
+    return converter_module(dataset, source).items
+
+
+def converter_module(dataset: str, source: dict[str, Any]) -> ModuleType:
+    """The converter module of ``dataset`` (its ``items`` and optional ``prepare``)."""
     module_name = "synthetic" if source["type"] == "synthetic" else dataset
     try:
         module = importlib.import_module(f"alarm.data.sources.{module_name}")
@@ -37,4 +43,4 @@ def converter_for(dataset: str, source: dict[str, Any]) -> Converter:
             f"dataset {dataset!r} is registered but has no converter module yet "
             f"(alarm/data/sources/{module_name}.py); converters exist for: {', '.join(available)}"
         ) from err
-    return module.items
+    return module

@@ -10,12 +10,13 @@ unpack archives (its optional ``prepare``).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from alarm.data.sources import converter_module
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def _fetch_url(url: str, dest: Path) -> None:
 def download_source(dataset: str, source: dict[str, Any], dest: str | Path) -> Path:
     """Fetch ``dataset`` into ``dest`` and let its converter unpack it."""
     dest = Path(dest)
+    module = converter_module(dataset, source)  # no converter: fail before any transfer
     check_credentials(dataset, source)
     dest.mkdir(parents=True, exist_ok=True)
     kind = source["type"]
@@ -52,6 +54,7 @@ def download_source(dataset: str, source: dict[str, Any], dest: str | Path) -> P
             repo_id=source["repo"],
             repo_type="dataset",
             revision=source.get("revision"),
+            allow_patterns=source.get("allow_patterns"),
             local_dir=dest,
             token=os.environ.get("HF_TOKEN"),
         )
@@ -69,7 +72,8 @@ def download_source(dataset: str, source: dict[str, Any], dest: str | Path) -> P
             )
     else:
         raise ValueError(f"dataset {dataset!r}: source type {kind!r} is not downloadable")
-    module = importlib.import_module(f"alarm.data.sources.{dataset}")
+    for url in source.get("files", []):
+        _fetch_url(url, dest)
     if hasattr(module, "prepare"):
         module.prepare(dest, source)
     log.info("downloaded %s to %s", dataset, dest)
