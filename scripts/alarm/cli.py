@@ -477,6 +477,20 @@ def _check_ledgers(ns):
     return 1 if problems or checked == 0 else 0
 
 
+@command(
+    "explain-failures",
+    "Read a Snakemake log; say for each job SLURM killed which rule, which job, what to change",
+    arg("log"),
+)
+def _explain_failures(ns):
+    from pathlib import Path
+
+    from alarm.cluster import explain_failures
+
+    for line in explain_failures(Path(ns.log).read_text(errors="replace")):
+        print(line)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alarm",

@@ -4,21 +4,36 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+from alarm.cluster import profile_problems
+from alarm.config import (
+    check_references,
+    pretrained_path,
+    stage_settings,
+    training_settings,
+)
+from alarm.shards import shard_name
+
 
 # Without containers, jobs run the `alarm` command of the environment running Snakemake
 # (the README's .venv), whether or not that environment is activated.
+envvars:
+    "PATH",
+
+
 if DeploymentMethod.APPTAINER not in workflow.deployment_settings.deployment_method:
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-from alarm.config import check_references, pretrained_path, stage_settings
-from alarm.shards import shard_name
+    os.environ["PATH"] = (
+        f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
 
 validate(config, "../schemas/config.schema.yaml")
 check_references(config)
 
+REPO = Path(workflow.basedir).parent
 DATASETS = sorted(config["datasets"])
 DESCRIBED = [d for d in DATASETS if config["datasets"][d]["category"] != "instruction"]
 INSTRUCTION = [
@@ -32,6 +47,8 @@ SYNTHETIC = [
 ]
 DOWNLOADED = [d for d in DATASETS if d not in SYNTHETIC]
 TRAINED = [m for m, spec in config["models"].items() if "ensemble" not in spec]
+MULTINODE = [m for m in TRAINED if training_settings(config, m)["nodes"] > 1]
+SINGLE_NODE = [m for m in TRAINED if m not in MULTINODE]
 ENSEMBLES = [m for m, spec in config["models"].items() if "ensemble" in spec]
 EVALUATED = config["evaluation"]["models"]
 BENCHMARKS = sorted(config["benchmarks"])
@@ -52,6 +69,23 @@ wildcard_constraints:
     role=alternatives(config["pretrained"]),
 
 
+def check_profile():
+    """Stop before any submission when the SLURM profile still lacks cluster settings."""
+    executor = workflow.executor_plugin.name if workflow.executor_plugin else None
+    defaults = dict(
+        a.split("=", 1) for a in workflow.resource_settings.default_resources.args
+    )
+    per_rule = {
+        name: {k: str(v.value) for k, v in res.items()}
+        for name, res in workflow.resource_settings.overwrite_resources.items()
+    }
+    problems = profile_problems(executor, defaults, per_rule)
+    if problems:
+        raise WorkflowError(
+            "the cluster profile is not ready:\n  " + "\n  ".join(problems)
+        )
+
+
 def settings(stage, **keys):
     """The config section a job depends on, as JSON for its command's --settings."""
     return json.dumps(stage_settings(config, stage, **keys), sort_keys=True)
@@ -63,7 +97,9 @@ def shards(dataset):
 
 def shard_files(stage, datasets=DATASETS):
     """Every shard file a stage writes, over the given datasets."""
-    return [f"results/corpus/{stage}/{d}/{s}.parquet" for d in datasets for s in shards(d)]
+    return [
+        f"results/corpus/{stage}/{d}/{s}.parquet" for d in datasets for s in shards(d)
+    ]
 
 
 def benchmark_shards(benchmark):
@@ -78,14 +114,21 @@ def pretrained(*roles):
     return [pretrained_path(config, role) for role in roles]
 
 
+GPU_IMAGES = ("train", "vllm")
+
+
 def image(name):
     """The Apptainer image a rule runs in (containers/{name}.sif)."""
     return f"containers/{name}.sif"
 
 
 def image_input(name):
-    """The image as an input when images are built by the workflow (on the cluster)."""
-    return [image(name)] if config["containers"]["build"] else []
+    """The image as an input when images are built by the workflow (on the cluster), and
+    for GPU images the smoke test that must pass before the first big job."""
+    inputs = [image(name)] if config["containers"]["build"] else []
+    if name in GPU_IMAGES and config["containers"]["smoke_tests"]:
+        inputs.append(f"results/smoke/{name}.ok")
+    return inputs
 
 
 def corpus_source(wildcards):

@@ -21,7 +21,7 @@ rule train_model:
     benchmark:
         "logs/train_model/{model}.tsv"
     wildcard_constraints:
-        model=alternatives(TRAINED),
+        model=alternatives(SINGLE_NODE),
     container:
         image("train")
     threads: resources("training")["threads"]
@@ -32,6 +32,41 @@ rule train_model:
         settings=lambda w: settings("train_model", model=w.model),
         run_dir=lambda w: f"results/models/{w.model}",
     shell:
+        "alarm train --model {wildcards.model} --train {input.train} "
+        "--validation {input.validation} --run-dir {params.run_dir} "
+        "--settings {params.settings:q} > {log} 2>&1"
+
+
+# A model whose training.nodes > 1 spans several SLURM nodes: srun starts one task per
+# node, each runs the image with its GPUs and launches accelerate with its node rank
+# (the jobs' shells cannot call srun from inside an image, hence no container here).
+rule train_model_multinode:
+    input:
+        unpack(model_inputs),
+        image_input("train"),
+    output:
+        weights="results/models/{model}/adapter.safetensors",
+        model_config="results/models/{model}/model.json",
+        metrics="results/models/{model}/metrics.json",
+    log:
+        "logs/train_model/{model}.log",
+    wildcard_constraints:
+        model=alternatives(MULTINODE),
+    conda:
+        "../../envs/apptainer.yaml"
+    resources:
+        nodes=lambda w: training_settings(config, w.model)["nodes"],
+        tasks=lambda w: training_settings(config, w.model)["nodes"],
+        tasks_per_gpu=0,
+        mpi="srun",
+        mem_mb=resources("training")["mem_mb"],
+        runtime=resources("training")["runtime"],
+    params:
+        settings=lambda w: settings("train_model", model=w.model),
+        run_dir=lambda w: f"results/models/{w.model}",
+        image=image("train"),
+    shell:
+        "srun --nodes={resources.nodes} --ntasks-per-node=1 apptainer exec --nv {params.image} "
         "alarm train --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --run-dir {params.run_dir} "
         "--settings {params.settings:q} > {log} 2>&1"

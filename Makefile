@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make        install everything (Debian packages, .venv) and run the default workflow
+#   make test   lint (ruff, snakefmt, snakemake --lint) and the whole test suite
+# `make test-fast` skips the slow workflow and SLURM tests.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+# Debian packages: espeak-ng speaks the synthetic corpus; slurm-wlm and munge run the real
+# SLURM cluster the cluster tests start; ffmpeg and p7zip unpack some source corpora.
+APT_PACKAGES := espeak-ng slurm-wlm munge ffmpeg p7zip-full
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all workflow install test test-fast lint
+all: workflow
+
+$(VENV)/.installed: envs/cpu.txt pyproject.toml
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -r envs/cpu.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+workflow: install
+	$(SNAKEMAKE) --cores 2
+
+lint: install
+	$(VENV)/bin/ruff check scripts tests
+	$(VENV)/bin/ruff format --check scripts tests
+	$(VENV)/bin/snakefmt --check workflow
+	$(SNAKEMAKE) --lint
+
+test: lint
+	$(PY) -m pytest
+
+test-fast: lint
+	$(PY) -m pytest -m "not slow"

@@ -1,0 +1,76 @@
+import io
+import shutil
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+from alarm.data.collect import collect_shard
+from alarm.data.sources import fsd50k
+from alarm.shards import read_shard
+
+SOURCE = {"type": "url", "urls": ["https://zenodo.org/records/4060432/files/FSD50K.dev_audio.zip"]}
+DEV = """fname,labels,mids,split
+64760,"Electric_guitar,Guitar,Plucked_string_instrument,Musical_instrument,Music","/m/02sgy,/m/0342h,/m/0fx80y,/m/04szw,/m/04rlf",train
+16399,"Drill,Tools,Mechanisms","/m/01d380,/m/07k1x,/t/dd00077",train
+99,"Bark,Dog,Domestic_animals_and_pets,Animal","/m/05tny_,/m/0bt9lr,/m/068hy,/m/0jbk",val
+777,"Bark,Dog","/m/05tny_,/m/0bt9lr",train
+"""
+COLLECTION = """fname,labels,mids
+64760,Electric_guitar,/m/02sgy
+16399,"Power_tool,Drill","/m/0_ksk,/m/01d380"
+777,,
+"""
+
+
+def _wav(seconds: float, sr: int = 44100) -> bytes:
+    buf = io.BytesIO()
+    rng = np.random.default_rng(0)  # noise, so the split zip really has several parts
+    sf.write(buf, rng.uniform(-0.5, 0.5, int(seconds * sr)), sr, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def _source(tmp_path):
+    root = tmp_path / "fsd50k"
+    staging = tmp_path / "staging" / "FSD50K.dev_audio"
+    staging.mkdir(parents=True)
+    (staging / "64760.wav").write_bytes(_wav(1.0))
+    (staging / "16399.wav").write_bytes(_wav(2.6))
+    (staging / "99.wav").write_bytes(_wav(0.5))
+    root.mkdir()
+    # The dev audio ships as a split zip (.z01 ... + .zip), 64 kB parts here.
+    subprocess.run(
+        ["zip", "-q", "-r", "-s", "64k", str(root / "FSD50K.dev_audio.zip"), "FSD50K.dev_audio"],
+        cwd=staging.parent,
+        check=True,
+    )
+    with zipfile.ZipFile(root / "FSD50K.ground_truth.zip", "w") as z:
+        z.writestr("FSD50K.ground_truth/dev.csv", DEV)
+    with zipfile.ZipFile(root / "FSD50K.metadata.zip", "w") as z:
+        z.writestr("FSD50K.metadata/collection/collection_dev.csv", COLLECTION)
+    fsd50k.prepare(root, SOURCE)
+    return root
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP zip")
+def test_train_rows_with_collection_labels_merged(tmp_path):
+    root = _source(tmp_path)
+    assert (root / "FSD50K.dev_audio.z01").exists()  # the fixture is really split
+    assert not (root / "FSD50K_full.zip").exists()
+    settings = {"category": "sound", "source": SOURCE, "n_shards": 1}
+    ledger = collect_shard("fsd50k", settings, 0, root, tmp_path / "raw.parquet")
+    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    guitar = "Electric guitar/Guitar/Plucked string instrument/Musical instrument/Music"
+    drill = "Power tool/Drill/Tools/Mechanisms"
+    assert list(rows) == [f"fsd50k/64760/labels: {guitar}", f"fsd50k/16399/labels: {drill}"]
+    assert rows[f"fsd50k/64760/labels: {guitar}"]["audio_description"] == (
+        f"[00:00-00:01] |Electric guitar| (duration: 1s, sound categories: {guitar})"
+    )
+    # A collection label missing from the ground truth comes first (the authors never merge).
+    assert rows[f"fsd50k/16399/labels: {drill}"]["audio_description"] == (
+        f"[00:00-00:03] |Power tool| (duration: 3s, sound categories: {drill})"
+    )
+    assert {d.uid: d.reason for d in ledger.drops} == {
+        "fsd50k/777/labels: Bark/Dog": "unreadable_item"  # no audio file
+    }
