@@ -64,7 +64,7 @@ rule train_model_multinode:
     params:
         settings=lambda w: settings("train_model", model=w.model),
         run_dir=lambda w: f"results/models/{w.model}",
-        image=image("train"),
+        image=lambda w: image("train"),
     shell:
         "srun --nodes={resources.nodes} --ntasks-per-node=1 apptainer exec --nv {params.image} "
         "alarm train --model {wildcards.model} --train {input.train} "
