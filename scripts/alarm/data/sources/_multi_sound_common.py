@@ -28,14 +28,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
 
-from alarm.data.audio import encode_wav, load_mono, resample, to_mono
+from alarm.data.audio import encode_wav, load_mono
 from alarm.data.items import SourceItem
 
 log = logging.getLogger(__name__)
 
 SAMPLING_RATE = 16000
-ORDINALS = ("first", "second", "third", "fourth", "fifth")
-ORDINALS += ("sixth", "seventh", "eighth", "ninth", "tenth")
+ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
 
 
 def speaker_ordinals(speakers: Sequence[str]) -> dict[str, str]:
@@ -101,20 +111,6 @@ class Span:
     speaker: str
     text: str | None
     audio: Callable[[], np.ndarray]
-
-
-def crop_16k(path: Path, start: float, end: float) -> np.ndarray:
-    """``[round(start*sr):round(end*sr)]`` of a file, downmixed and resampled to 16 kHz."""
-    sample_rate = sf.info(str(path)).samplerate
-    data, _ = sf.read(
-        str(path),
-        start=round(start * sample_rate),
-        stop=round(end * sample_rate),
-        dtype="float32",
-        always_2d=True,
-    )
-    mono = to_mono(data.T)
-    return resample(mono, sample_rate, SAMPLING_RATE) if mono.size else mono
 
 
 def span_chunks(spans: Sequence[Span], max_seconds: float) -> list[list[Span]]:
@@ -272,18 +268,3 @@ def _parquet_audio(path: str, group: int, index: int) -> bytes:
     if not audio or not audio.get("bytes"):
         raise OSError(f"{path}: row {index} of row group {group} has no audio bytes")
     return audio["bytes"]
-
-
-def decoded_16k(load: Callable[[], bytes]) -> np.ndarray:
-    """The clip ``load`` returns, decoded, downmixed and resampled to 16 kHz."""
-    return load_mono(load(), SAMPLING_RATE)
-
-
-def file_bytes(path: Path, offset: int, size: int) -> bytes:
-    """``size`` bytes at ``offset`` of ``path`` (a tar member's data)."""
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read(size)
-    if len(data) != size:
-        raise OSError(f"{path}: {size} bytes at {offset} are past the end of the file")
-    return data

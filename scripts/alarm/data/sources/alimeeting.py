@@ -17,8 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import soundfile as sf
+
+from alarm.data.audio import resample, to_mono
 from alarm.data.items import SourceItem
-from alarm.data.sources._multi_sound_common import Span, crop_16k, span_chunks, span_item, unpack
+from alarm.data.sources._multi_sound_common import (
+    SAMPLING_RATE,
+    Span,
+    span_chunks,
+    span_item,
+    unpack,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +101,20 @@ def _meeting(
             spans.append(Span(start, end, speaker, mark.strip(), audio))
     spans.sort(key=lambda s: s.start)  # stable, as sorted(..., key=start)
     return spans, genders
+
+
+def crop_16k(path: Path, start: float, end: float) -> np.ndarray:
+    """``[round(start*sr):round(end*sr)]`` of a file, downmixed and resampled to 16 kHz."""
+    try:
+        sample_rate = sf.info(str(path)).samplerate
+        data, _ = sf.read(
+            str(path),
+            start=round(start * sample_rate),
+            stop=round(end * sample_rate),
+            dtype="float32",
+            always_2d=True,
+        )
+    except sf.LibsndfileError as err:  # a RuntimeError: make it the drop the raw stage records
+        raise OSError(f"{path}: {err}") from err
+    mono = to_mono(data.T)
+    return resample(mono, sample_rate, SAMPLING_RATE) if mono.size else mono

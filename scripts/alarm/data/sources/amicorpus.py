@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from alarm.data.audio import load_mono
 from alarm.data.items import SourceItem
 from alarm.data.sources._multi_sound_common import (
+    SAMPLING_RATE,
     Span,
-    decoded_16k,
     parquet_rows,
     snapshot_files,
     span_chunks,
@@ -67,3 +70,8 @@ def _complete(row: dict[str, Any], path: Path) -> bool:
     if missing:
         log.warning("amicorpus: %s: row %s lacks %s; skipped", path, row, ", ".join(missing))
     return not missing
+
+
+def decoded_16k(load: Callable[[], bytes]) -> np.ndarray:
+    """The row's audio, decoded, downmixed and resampled to 16 kHz."""
+    return load_mono(load(), SAMPLING_RATE)

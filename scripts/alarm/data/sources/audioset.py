@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alarm.data.items import SourceItem
-from alarm.data.sources._multi_sound_common import file_bytes, snapshot_files
+from alarm.data.sources._multi_sound_common import snapshot_files
 
 log = logging.getLogger(__name__)
 
@@ -115,3 +115,13 @@ def items(source_dir: Path, source: dict[str, Any]) -> Iterator[SourceItem]:
 
 def _missing_wav(tar: Path, key: str) -> bytes:
     raise FileNotFoundError(f"{tar}: sample {key} has no .wav member")
+
+
+def file_bytes(path: Path, offset: int, size: int) -> bytes:
+    """A tar member's data: ``size`` bytes at ``offset``."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(size)
+    if len(data) != size:
+        raise OSError(f"{path}: {size} bytes at {offset} are past the end of the file")
+    return data

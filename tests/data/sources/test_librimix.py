@@ -1,0 +1,146 @@
+import io
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+from alarm.data.collect import collect_shard
+from alarm.data.sources import librimix
+from alarm.shards import read_shard
+
+SOURCE = {
+    "type": "url",
+    "urls": ["https://openslr.trmal.net/resources/12/train-clean-100.tar.gz"],
+}
+SPEAKERS = """; Some comment lines
+;ID  |SEX| SUBSET           |MINUTES| NAME
+19   | F | train-clean-100  | 25.19 | Kara Shallenberg
+26   | M | train-clean-100  | 25.08 | Denny Sayers
+100  | F | train-clean-360  | 25.03 | Barbara Wedge
+1040 | M | train-clean-360  | 25.09 | John Garvin
+"""
+# (subset, utterance, seconds, transcript)
+SOURCES = [
+    ("train-clean-100", "19-198-0001", 2.6, "NORTHANGER ABBEY"),
+    ("train-clean-100", "26-495-0003", 1.2, "THE SOUND OF THE BELL"),
+    ("train-clean-100", "26-495-0004", 1.0, None),  # no transcript line
+    ("train-clean-360", "100-121669-0001", 3.5, "TOM THE PIPER'S SON"),
+    ("train-clean-360", "1040-133433-0002", 0.5, "HE SAID"),
+]
+MIX_HEADER = (
+    "mixture_ID,source_1_path,source_1_gain,source_2_path,source_2_gain,noise_path,noise_gain"
+)
+
+
+def _audio(seconds: float, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, np.full(int(seconds * 16000), 0.1), 16000, format=fmt)
+    return buf.getvalue()
+
+
+def _tar(path, files):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _source(tmp_path):
+    root = tmp_path / "librimix"
+    root.mkdir()
+    for subset in ("train-clean-100", "train-clean-360"):
+        files = {"LibriSpeech/SPEAKERS.TXT": SPEAKERS.encode()}
+        for sub, utt, seconds, text in SOURCES:
+            if sub != subset:
+                continue
+            spk, book, _ = utt.split("-")
+            chapter = f"LibriSpeech/{subset}/{spk}/{book}"
+            files[f"{chapter}/{utt}.flac"] = _audio(seconds, "FLAC")
+            trans = files.get(f"{chapter}/{spk}-{book}.trans.txt", b"")
+            if text:
+                files[f"{chapter}/{spk}-{book}.trans.txt"] = trans + f"{utt} {text}\n".encode()
+        _tar(root / f"{subset}.tar.gz", files)
+    with zipfile.ZipFile(root / "wham_noise.zip", "w") as z:
+        z.writestr("wham_noise/tr/011a010b_0.8_20lo010l_-0.8.wav", _audio(3.0, "WAV"))
+    for n in (2, 3):
+        for subset in ("train-clean-100", "train-clean-360"):
+            noise = (
+                "tr/011a010b_0.8_20lo010l_-0.8sp08.wav" if subset.endswith("360") else "tr/x.wav"
+            )
+            row = f"{'_'.join(['19-198-0001'] * n)},{','.join(['a.flac,0.5'] * n)},{noise},0.3\n"
+            (root / f"libri{n}mix_{subset}.csv").write_text(f"{MIX_HEADER}\n{row}")
+            (root / f"libri{n}mix_{subset}_info.csv").write_text("speaker_ID,sex,subset\n")
+    (root / "create_librimix_from_metadata.py").write_text("# LibriMix @eac7cf0\n")
+    return root
+
+
+def _generate(root):
+    """What create_librimix_from_metadata.py leaves (only the parts the converter reads)."""
+    metrics = {
+        (2, "train-100"): [
+            ("19-198-0001_26-495-0003", "1.23456789,-1.2345"),
+            ("26-495-0003_19-198-0001", "0.5,-0.5"),  # its mixture wav is missing
+            ("19-198-0001_26-495-0004", "2.0,-2.0"),  # a source without a transcript
+        ],
+        (2, "train-360"): [],
+        (3, "train-100"): [],
+        (3, "train-360"): [("100-121669-0001_1040-133433-0002_100-121669-0001", "3,4.0005,5")],
+    }
+    for (n, subset), rows in metrics.items():
+        base = root / "LibriMix" / f"Libri{n}Mix" / "wav16k" / "max"
+        (base / "metadata").mkdir(parents=True, exist_ok=True)
+        (base / subset / "mix_clean").mkdir(parents=True)
+        header = ",".join(["mixture_ID"] + [f"source_{i}_SNR" for i in range(1, n + 1)])
+        lines = [header] + [f"{m},{snrs}" for m, snrs in rows]
+        (base / "metadata" / f"metrics_{subset}_mix_clean.csv").write_text("\n".join(lines) + "\n")
+        for mixture_id, _ in rows:
+            if not mixture_id.startswith("26-495-0003_"):
+                (base / subset / "mix_clean" / f"{mixture_id}.wav").write_bytes(_audio(2.6, "WAV"))
+
+
+def test_prepare_stops_until_the_mixtures_are_generated(tmp_path):
+    root = _source(tmp_path)
+    with pytest.raises(librimix.MixturesNotGenerated, match=r"create_librimix_from_metadata\.py"):
+        librimix.prepare(root, SOURCE)
+    assert (root / "LibriSpeech" / "train-clean-360" / "100").is_dir()
+    assert (root / "wham_noise" / "tr").is_dir()
+    fixed = (root / "metadata" / "Libri2Mix" / "libri2mix_train-clean-360.csv").read_text()
+    assert "tr/011a010b_0.8_20lo010l_-0.8.wav" in fixed and "sp08" not in fixed
+    kept = (root / "metadata" / "Libri3Mix" / "libri3mix_train-clean-100.csv").read_text()
+    assert "tr/x.wav" in kept
+
+
+def test_mixtures_with_sources_at_00_00(tmp_path):
+    root = _source(tmp_path)
+    with pytest.raises(librimix.MixturesNotGenerated):
+        librimix.prepare(root, SOURCE)
+    _generate(root)
+    librimix.prepare(root, SOURCE)
+    settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
+    ledger = collect_shard("librimix", settings, 0, root, tmp_path / "raw.parquet")
+    rows = {r["uid"]: r["audio_description"] for r in read_shard(tmp_path / "raw.parquet")}
+    # The shown duration is the last source's (1.2 s), not the longest.
+    assert rows["librimix/train-100_mix_clean/19-198-0001_26-495-0003"] == (
+        "[00:00-00:03, the first speaker] northanger abbey "
+        "[00:00-00:01, the second speaker] the sound of the bell (duration: 1s, "
+        "the first speaker's gender: Female, the first speaker's mixture snr: 1.235, "
+        "the second speaker's gender: Male, the second speaker's mixture snr: -1.234, "
+        "the number of speakers: 2)"
+    )
+    # A speaker heard twice keeps its first snr; 3.5 s rounds to even.
+    assert rows[
+        "librimix/train-360_mix_clean/100-121669-0001_1040-133433-0002_100-121669-0001"
+    ] == (
+        "[00:00-00:04, the first speaker] tom the piper's son "
+        "[00:00-00:00, the second speaker] he said "
+        "[00:00-00:04, the first speaker] tom the piper's son (duration: 4s, "
+        "the first speaker's gender: Female, the first speaker's mixture snr: 3.0, "
+        "the second speaker's gender: Male, the second speaker's mixture snr: 4.0, "
+        "the number of speakers: 2)"
+    )
+    assert {d.uid: d.reason for d in ledger.drops} == {
+        "librimix/train-100_mix_clean/26-495-0003_19-198-0001": "unreadable_item",
+        "librimix/train-100_mix_clean/19-198-0001_26-495-0004": "missing_metadata",
+    }
