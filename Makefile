@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 # Debian packages: espeak-ng speaks the synthetic corpus; slurm-wlm and munge run the real
 # SLURM cluster the cluster tests start; ffmpeg and p7zip unpack some source corpora.
-APT_PACKAGES := espeak-ng slurm-wlm munge ffmpeg p7zip-full
+APT_PACKAGES := python3-venv espeak-ng slurm-wlm munge ffmpeg p7zip-full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all workflow install test test-fast lint
@@ -31,8 +31,8 @@ workflow: install
 	$(SNAKEMAKE) --cores 2
 
 lint: install
-	$(VENV)/bin/ruff check scripts tests
-	$(VENV)/bin/ruff format --check scripts tests
+	$(VENV)/bin/ruff check scripts tests bench
+	$(VENV)/bin/ruff format --check scripts tests bench
 	$(VENV)/bin/snakefmt --check workflow
 	$(SNAKEMAKE) --lint
 

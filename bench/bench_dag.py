@@ -23,7 +23,10 @@ def dry_run(configfile: str) -> tuple[float, int]:
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--configfile", configfile],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     seconds = time.perf_counter() - start
     total = int(re.search(r"^total\s+(\d+)", out, re.MULTILINE)[1])
@@ -37,8 +40,10 @@ def main() -> None:
     for configfile in ("config/paper.yaml", "config/config.yaml"):
         timings, jobs = zip(*(dry_run(configfile) for _ in range(args.runs)), strict=True)
         median = statistics.median(timings)
-        print(f"{configfile}: {jobs[0]} jobs, dry run {median:.2f} s (median of {args.runs}; "
-              f"min {min(timings):.2f} s), {jobs[0] / median:.0f} jobs/s")
+        print(
+            f"{configfile}: {jobs[0]} jobs, dry run {median:.2f} s (median of {args.runs}; "
+            f"min {min(timings):.2f} s), {jobs[0] / median:.0f} jobs/s"
+        )
 
 
 if __name__ == "__main__":

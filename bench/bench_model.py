@@ -67,8 +67,10 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     cfg.pretrained_path = lambda config, role: str(root / role)
     settings = model_settings(config, model)
     settings["adapters"] = {k: {**v, "init_from": None} for k, v in settings["adapters"].items()}
-    settings["adapters"] = {k: {kk: vv for kk, vv in v.items() if vv is not None}
-                            for k, v in settings["adapters"].items()}
+    settings["adapters"] = {
+        k: {kk: vv for kk, vv in v.items() if vv is not None}
+        for k, v in settings["adapters"].items()
+    }
     llm = load_llm(str(root / "rlm"), torch.float32)
     tokenizer = load_tokenizer(root / "rlm")
     frontend = build_frontend(settings, llm.config.hidden_size)
@@ -163,19 +165,39 @@ def main() -> None:
     print(f"1. Tiny models, CPU, {args.seconds:g} s clips, batch of 4, forward + backward")
     print(f"{'model':<14}{'ms/example':>12}{'MB/example':>12}{'peak RSS MB':>13}{'trainable':>11}")
     for model in MODELS:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", model, "--models", str(root),
-             "--steps", str(args.steps), "--seconds", str(args.seconds)],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    model,
+                    "--models",
+                    str(root),
+                    "--steps",
+                    str(args.steps),
+                    "--seconds",
+                    str(args.seconds),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         r = json.loads(out)
-        print(f"{model:<14}{1000 * r['seconds_per_example']:>12.1f}"
-              f"{r['step_mb_per_example']:>12.1f}{r['peak_rss_mb']:>13.0f}{r['trainable']:>11,}")
+        print(
+            f"{model:<14}{1000 * r['seconds_per_example']:>12.1f}"
+            f"{r['step_mb_per_example']:>12.1f}{r['peak_rss_mb']:>13.0f}{r['trainable']:>11,}"
+        )
 
     flops = paper_flops()
     total = sum(v for k, v in flops.items() if k != "llm_tokens")
-    print(f"\n2. Paper scale, one ALARM-CA training example ({MEAN_SECONDS:.1f} s of audio, "
-          f"{flops['llm_tokens']} LLM tokens)")
+    print(
+        f"\n2. Paper scale, one ALARM-CA training example ({MEAN_SECONDS:.1f} s of audio, "
+        f"{flops['llm_tokens']} LLM tokens)"
+    )
     for part in ("whisper", "w2vbert", "muq", "sslam", "adapters", "fusion", "llm"):
         print(f"   {part:<9}{flops[part] / 1e12:8.2f} TFLOP  ({flops[part] / total:5.1%})")
     print(f"   {'total':<9}{total / 1e12:8.2f} TFLOP")
@@ -183,9 +205,11 @@ def main() -> None:
     epoch = total * TRAIN_EXAMPLES
     for utilisation in (UTILISATION, 0.5):
         days = epoch / (4 * H200_BF16_DENSE * utilisation) / 86400
-        print(f"   ALARM-CA, 1 epoch of {TRAIN_EXAMPLES / 1e6:.2f} M examples on 4 H200 at "
-              f"{utilisation:.0%} of {H200_BF16_DENSE / 1e12:.0f} TFLOP/s: {days:.1f} days "
-              f"(authors: 9 to 12 days)")
+        print(
+            f"   ALARM-CA, 1 epoch of {TRAIN_EXAMPLES / 1e6:.2f} M examples on 4 H200 at "
+            f"{utilisation:.0%} of {H200_BF16_DENSE / 1e12:.0f} TFLOP/s: {days:.1f} days "
+            f"(authors: 9 to 12 days)"
+        )
 
 
 if __name__ == "__main__":

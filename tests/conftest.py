@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 import pytest
+
 from alarm.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from alarm.config import ConfigError, load_config, validate_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ import sys
 
 import pyarrow as pa
 import pytest
+
 from alarm.ledger import Drop, Ledger, check_ledgers, ledger_path
 from alarm.shards import write_shard
 from alarm.stage import RowAccountingError, StageOutput, finish_stage

@@ -6,6 +6,7 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from alarm.shards import (
     atomic_path,
     make_uid,

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA
 from alarm.benchmarks.sources import convert_shard
 from alarm.ledger import Ledger, ledger_path

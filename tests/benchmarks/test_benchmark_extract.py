@@ -1,6 +1,7 @@
 """Answer extraction, clean rule and the authors' parity rule, case by case."""
 
 import pytest
+
 from alarm.benchmarks.extract import (
     extract,
     extract_choice,

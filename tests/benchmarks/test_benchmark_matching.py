@@ -1,6 +1,7 @@
 """The official MMAU/MMAR string_match, quirks included (kept for parity)."""
 
 import pytest
+
 from alarm.benchmarks.score import string_match
 
 CHOICES = ["Acoustic guitar", "Electric guitar", "Piano", "Violin"]

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from alarm.benchmarks.schema import RESPONSE_SCHEMA
 from alarm.benchmarks.score import score_benchmark, score_records
 from alarm.shards import write_shard

@@ -3,6 +3,7 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.data.audio import AudioError, decode, encode_wav, load_mono, probe, resample
 
 

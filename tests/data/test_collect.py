@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.describe import audio_description
 from alarm.data.filters import audio_filter

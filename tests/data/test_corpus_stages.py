@@ -1,6 +1,7 @@
 """Filters, the split and the corpus index on small hand-made shards."""
 
 import pyarrow as pa
+
 from alarm.data.filters import answer_length_filter, normalise_for_wer
 from alarm.data.index import corpus_index, corpus_stats
 from alarm.data.items import ITEM_SCHEMA
@@ -65,6 +66,7 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
 
     import numpy as np
     import soundfile as sf
+
     from alarm.data.filters import wer_filter
     from alarm.data.items import RAW_SCHEMA
 

@@ -1,4 +1,5 @@
 import pytest
+
 from alarm.data.describe import audio_description
 
 

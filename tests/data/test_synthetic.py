@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.data.synthetic import (
     SENTENCES,
     SOUND_EVENTS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from alarm.generation.backend import Request, Result
 from alarm.model.offline_tokenizers import qwen3_tokenizer
 

@@ -1,4 +1,5 @@
 import torch
+
 from alarm.generation.backend import Request, Sampling
 from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
 

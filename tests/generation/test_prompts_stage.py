@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from alarm.generation.parse import ParseError, json_string_list, last_answer
 from alarm.generation.prompts_stage import (
     choose_prompt,

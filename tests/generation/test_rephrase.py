@@ -1,4 +1,5 @@
 import pytest
+
 from alarm.generation.budget import FORCED_CLOSE
 from alarm.generation.parse import ParseError
 from alarm.generation.rephrase import (

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from alarm.generation.backend import Request, Sampling, prefix_order, shared_prefix_fraction
 from alarm.generation.hf_backend import TransformersBackend, sample_tokens
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from alarm.model.adapters import ConvAdapter, EncoderAdapter, MLPAdapter
 from alarm.model.fusion import CrossAttentionFusion, PerceiverFusion
 from alarm.model.layer_average import LayerAverage

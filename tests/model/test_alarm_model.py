@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from alarm.config import model_settings
 from alarm.model.alarm_model import (
     IGNORE,

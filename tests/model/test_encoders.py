@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from alarm.model.encoders import feature_extractor, load_encoder
 
 LAYERS = {"whisper": [1, 2, 3], "w2vbert": [1, 2, 3], "muq": [1, 2, 3], "sslam": [0, 1, 2]}

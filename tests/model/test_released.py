@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+from safetensors.torch import save_file
+
 from alarm.model.alarm_model import CheckpointError, build_frontend
 from alarm.model.released import load_released, released_settings
-from safetensors.torch import save_file
 
 W = {
     "encoder_name": "whisper",

@@ -1,6 +1,7 @@
 """Our SSLAM module against the official checkpoint layout (ta012/SSLAM_AS2M_Finetuned)."""
 
 import torch
+
 from alarm.model.encoders.sslam_modeling import SSLAMConfig, SSLAMModel, sincos_positions
 
 

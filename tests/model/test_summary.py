@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+
 from alarm.config import model_settings
 from alarm.model.summary import model_summary
 

@@ -1,4 +1,5 @@
 import pytest
+
 from alarm.model.offline_tokenizers import qwen3_tokenizer, whisper_tokenizer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from alarm.config import model_settings, training_settings
 from alarm.data.collect import collect_shard
 from alarm.data.filters import audio_filter

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from alarm.training.loop import accumulation_steps, lr_at, scale_gradients
 from alarm.training.sampler import BatchStream, epoch_batches, padding_fraction
 

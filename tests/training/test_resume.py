@@ -8,8 +8,9 @@ import sys
 import time
 
 import pytest
-from alarm.training.loop import train
 from safetensors.torch import load_file
+
+from alarm.training.loop import train
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import asvspoof19
 from alarm.shards import read_shard

@@ -4,6 +4,7 @@ import tarfile
 
 import numpy as np
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import audioset
 from alarm.shards import read_shard

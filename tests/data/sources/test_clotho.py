@@ -2,6 +2,7 @@ import io
 
 import numpy as np
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.describe import audio_description
 from alarm.data.sources import clotho

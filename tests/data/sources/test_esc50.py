@@ -3,6 +3,7 @@ import zipfile
 
 import numpy as np
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import esc50
 from alarm.shards import read_shard

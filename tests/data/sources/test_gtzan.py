@@ -3,6 +3,7 @@ import zipfile
 
 import numpy as np
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import gtzan
 from alarm.shards import read_shard

@@ -4,6 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.shards import read_shard
 

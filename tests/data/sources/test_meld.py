@@ -6,6 +6,7 @@ import tarfile
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import meld
 from alarm.shards import read_shard

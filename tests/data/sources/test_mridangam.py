@@ -4,6 +4,7 @@ import zipfile
 import numpy as np
 import pytest
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.data.sources import mridangam
 from alarm.shards import read_shard

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import soundfile as sf
+
 from alarm.data.collect import collect_shard
 from alarm.shards import read_shard
 
