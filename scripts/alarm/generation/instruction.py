@@ -54,7 +54,8 @@ def instruction_responses(
         for r in rows
         for v in variants
     ]
-    results = iter(backend.generate(requests))
+    generated = backend.generate(requests)
+    results = iter(generated)
     kept, drops = [], []
     for row in rows:
         answers = {v: next(results).text for v in variants}
@@ -72,4 +73,5 @@ def instruction_responses(
                 "response_no_context": answers.get("no_context"),
             }
         )
-    return StageOutput(kept, drops, {"requests": len(requests)})
+    tokens = sum(len(r.token_ids) for r in generated)
+    return StageOutput(kept, drops, {"requests": len(requests), "generated_tokens": tokens})

@@ -114,8 +114,9 @@ def generate_prompts(
         )
         for r in rows
     ]
-    drops, pending, miscounted = [], [], 0
+    drops, pending, miscounted, tokens = [], [], 0, 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
+        tokens += len(result.token_ids)
         try:
             candidates = json_string_list(last_answer(result.text))
             # A list of another length still holds usable candidates; extras are cut.
@@ -135,6 +136,7 @@ def generate_prompts(
     ]
     kept = []
     for (row, candidates), result in zip(pending, backend.generate(checks), strict=True):
+        tokens += len(result.token_ids)
         try:
             answerable, exposes = parse_verdicts(result.text, len(candidates))
         except ParseError as err:
@@ -161,5 +163,6 @@ def generate_prompts(
         "candidates_requests": len(requests),
         "checker_requests": len(checks),
         "candidate_lists_of_other_length": miscounted,
+        "generated_tokens": tokens,
     }
     return StageOutput(kept, drops, stats)

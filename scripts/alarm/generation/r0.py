@@ -57,8 +57,9 @@ def generate_r0(
         )
         for r in rows
     ]
-    kept, drops = [], []
+    kept, drops, tokens = [], [], 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
+        tokens += len(result.token_ids)
         if not result.text.strip():
             drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
             continue
@@ -78,5 +79,5 @@ def generate_r0(
     return StageOutput(
         kept,
         drops,
-        {"r0_without_think_end": truncated, "generated_tokens": sum(r["r0_tokens"] for r in kept)},
+        {"r0_without_think_end": truncated, "generated_tokens": tokens},
     )
