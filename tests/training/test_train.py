@@ -3,11 +3,13 @@
 import json
 
 import pytest
+from safetensors.torch import load_file, save_file
+
+from alarm.data.index import INDEX_SCHEMA
 from alarm.model.alarm_model import CheckpointError
 from alarm.shards import read_shard, write_shard
 from alarm.training.data import DataError
 from alarm.training.loop import train
-from safetensors.torch import load_file, save_file
 
 
 def _train(settings, corpus, run_dir):
@@ -112,3 +114,20 @@ def test_a_checkpoint_written_under_other_settings_is_not_resumed(
     assert any(
         (first[k] != v).any() for k, v in load_file(str(tmp_path / "adapter.safetensors")).items()
     )
+
+
+def test_a_checkpoint_of_another_corpus_is_not_resumed(train_settings, tiny_corpus, tmp_path):
+    settings = train_settings(max_steps=2, checkpoint_every=1)
+    _train(settings, tiny_corpus, tmp_path / "run")
+    first = load_file(str(tmp_path / "run" / "adapter.safetensors"))
+    changed = tmp_path / "corpus"
+    changed.mkdir()
+    rows = read_shard(tiny_corpus / "train.parquet")
+    write_shard(rows[1:], changed / "train.parquet", INDEX_SCHEMA)  # one example fewer
+    validation = read_shard(tiny_corpus / "validation.parquet")
+    write_shard(validation, changed / "validation.parquet", INDEX_SCHEMA)
+    _train(settings, changed, tmp_path / "run")
+    # Resuming the finished run would have kept its weights; a fresh run on other batches
+    # ends elsewhere.
+    second = load_file(str(tmp_path / "run" / "adapter.safetensors"))
+    assert any((first[k] != v).any() for k, v in second.items())

@@ -77,8 +77,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _fingerprint(settings: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+def _fingerprint(settings: dict[str, Any], files: list[str]) -> str:
+    """What a checkpoint must match to be resumed: the settings and the bytes of the data
+    and initial adapters (a rerun after the corpus changed starts over)."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for path in files:
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()[:16]
 
 
 class _Preemption:
@@ -149,7 +155,8 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
     core = accelerator.unwrap_model(model)
     device = accelerator.device
 
-    fingerprint = _fingerprint(settings)
+    inputs = [train_index, validation_index, *settings["model"].get("init", {}).values()]
+    fingerprint = _fingerprint(settings, inputs)
     progress = {"step": 0, "fingerprint": fingerprint, "history": []}
     resumed = load_checkpoint(run_dir, fingerprint, rank)
     if resumed is not None:
