@@ -251,11 +251,12 @@ def _corpus_index(ns):
     arg("--output", help="also write the JSON here"),
 )
 def _corpus_stats(ns):
-    from alarm.data.index import corpus_stats, format_stats
+    from alarm.data.index import corpus_stats
+    from alarm.report.tables import corpus_table
     from alarm.shards import write_json
 
     stats = corpus_stats(ns.train, ns.validation)
-    print(json.dumps(stats, indent=2) if ns.json else format_stats(stats))
+    print(json.dumps(stats, indent=2) if ns.json else corpus_table(stats))
     if ns.output:
         write_json(stats, ns.output)
 

@@ -3,11 +3,11 @@
 import json
 
 import pytest
+
 from alarm.benchmarks.score import score_records
 from alarm.report import build_report, load_scores
 from alarm.report.paper_results import MMAR, MMAU_TEST, MMAU_TEST_MINI, MMSU
 from alarm.report.radar import radar_series
-from alarm.report.tables import stats_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -91,9 +91,14 @@ def inputs(tmp_path):
     stats.write_text(
         json.dumps(
             {
-                "speech": {"train": {"elements": 10, "hours": 0.5, "unique_prompts": 7}},
-                "sound": {"validation": {"elements": 2, "hours": 0.1}},
-                "total_hours": 0.6,
+                "table1": {
+                    group: {
+                        split: {"elements": n, "hours": n / 20, "unique_prompts": n // 2}
+                        for split, n in (("total", 12), ("train", 10), ("validation", 2))
+                    }
+                    for group in ("Speech", "Total")
+                },
+                "datasets": ["speech_set"],
             }
         )
     )
@@ -126,9 +131,12 @@ def test_report_has_our_rows_beside_the_reported_ones(tmp_path, inputs):
     assert "| None % | – | 0.0 | 0.0 |" in lines
     # Training and corpus tables.
     assert "| ALARM-E | 3.0000 | 1.2500 | 1,200 | 1,234,567 | 42.5000 |" in lines
-    assert "|  | total_hours | elements | hours | unique_prompts |" in lines
-    assert "| total | 0.6000 | – | – | – |" in lines
-    assert "| speech / train | – | 10 | 0.5000 | 7 |" in lines
+    assert "| audio type | # elements | # hours | # unique prompts |" in lines
+    assert "| Speech | 12 / 10 / 2 | 0.6000 / 0.5000 / 0.1000 | 6 / 5 / 1 |" in lines
+    assert (
+        "| Total | 6.08M / 5.49M / 0.56M | 18.89K / 17.03K / 1.78K | 2.49M / 2.3M / 0.26M |"
+        in lines
+    )
     assert radar.read_bytes().startswith(PNG_SIGNATURE)
 
 
@@ -192,9 +200,3 @@ def test_paper_numbers():
             "alarm_e",
         }
     )
-
-
-def test_stats_table_renders_any_nesting():
-    table = stats_table({"a": 1, "b": {"c": 2.5, "d": {"e": "x"}}})
-    assert table.splitlines()[0] == "|  | a | c | e |"
-    assert "| b / d | – | – | x |" in table

@@ -166,20 +166,3 @@ def corpus_stats(train: str | Path, validation: str | Path) -> dict[str, Any]:
         "table1": table,
         "datasets": sorted({r["dataset"] for rs in by_split.values() for r in rs}),
     }
-
-
-def write_stats(stats: dict[str, Any], output: str | Path) -> None:
-    from alarm.shards import write_json
-
-    write_json(stats, output)
-
-
-def format_stats(stats: dict[str, Any]) -> str:
-    lines = [f"{'':<12}{'elements (total/train/val)':>30}{'hours':>30}{'unique prompts':>30}"]
-    for group, splits in stats["table1"].items():
-        cells = [
-            "/".join(f"{splits[s][key]:g}" for s in ("total", "train", "validation"))
-            for key in ("elements", "hours", "unique_prompts")
-        ]
-        lines.append(f"{group:<12}" + "".join(f"{c:>30}" for c in cells))
-    return "\n".join(lines)

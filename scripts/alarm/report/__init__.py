@@ -12,9 +12,9 @@ from alarm.report.radar import plot_radar, radar_series
 from alarm.report.tables import (
     Scores,
     breakdown_table,
+    corpus_table,
     mmau_mmar_table,
     mmsu_table,
-    stats_table,
     summary_table,
     training_table,
 )
@@ -70,8 +70,8 @@ def render_markdown(scores: Scores, metrics: list[dict[str, Any]], stats: dict[s
         summary_table(scores),
         "## Training\n",
         training_table(metrics),
-        "## Corpus\n",
-        stats_table(stats),
+        "## Corpus (Table 1)\n",
+        corpus_table(stats),
     ]
     return "\n".join(parts)
 

@@ -1,4 +1,4 @@
-"""The paper's reported accuracies for our models (Tables 3 and 5), to print beside ours.
+"""The paper's reported figures (Tables 1, 3 and 5), to print beside ours.
 
 Keyed by benchmark, then by our model names, then by column. Figure 3 (the
 AIR-Bench radar) gives no numbers, so AIR-Bench has no reported rows.
@@ -68,4 +68,15 @@ REPORTED: dict[str, dict[str, dict[str, float]]] = {
     "mmau_test_mini": MMAU_TEST_MINI,
     "mmau_test": MMAU_TEST,
     "mmar": MMAR,
+}
+
+
+# Table 1: the compiled corpus, "total / train / validation" (elements in millions, hours in
+# thousands, unique prompts in millions).
+CORPUS = {
+    "Speech": ((2.91, 2.60, 0.29), (9.88, 8.83, 0.98), (1.40, 1.27, 0.16)),
+    "Sound": ((2.01, 1.80, 0.20), (5.54, 4.98, 0.55), (0.36, 0.33, 0.06)),
+    "Music": ((0.59, 0.53, 0.06), (2.45, 2.21, 0.24), (0.16, 0.14, 0.03)),
+    "Instruction": ((0.57, 0.56, 0.01), (1.02, 1.01, 0.01), (0.57, 0.56, 0.01)),
+    "Total": ((6.08, 5.49, 0.56), (18.89, 17.03, 1.78), (2.49, 2.3, 0.26)),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from alarm.report.paper_results import MODEL_NAMES, REPORTED
+from alarm.report.paper_results import CORPUS, MODEL_NAMES, REPORTED
 
 # benchmark -> model -> the contents of its scores.json
 Scores = dict[str, dict[str, dict[str, Any]]]
@@ -195,23 +195,32 @@ def training_table(metrics: list[dict[str, Any]]) -> str:
     return markdown_table(TRAINING_COLUMNS, rows)
 
 
-def _flatten(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
-    """(row label, scalar columns) for every dict of the tree that holds scalars."""
-    if not isinstance(value, dict):
-        return [(" / ".join(path) or "value", {"value": value})]
-    scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
-    rows = [(" / ".join(path) or "total", scalars)] if scalars else []
-    for key, child in value.items():
-        if isinstance(child, dict):
-            rows += _flatten(child, (*path, str(key)))
-    return rows
+CORPUS_COLUMNS = ("elements", "hours", "unique_prompts")
+SPLITS = ("total", "train", "validation")
 
 
-def stats_table(stats: dict[str, Any]) -> str:
-    """Any nested statistics dict as one table: a row per dict of scalars, keys as columns."""
-    rows = _flatten(stats)
-    columns: list[str] = []
-    for _, scalars in rows:
-        columns += [str(k) for k in scalars if str(k) not in columns]
-    body = [[label, *(_metric(scalars.get(c)) for c in columns)] for label, scalars in rows]
-    return markdown_table(["", *columns], body)
+def corpus_table(stats: dict[str, Any]) -> str:
+    """Table 1: per audio type, elements, hours and unique prompts as total / train / val,
+    ours (from ``alarm corpus-stats``) above the paper's."""
+    header = ["audio type", "# elements", "# hours", "# unique prompts"]
+    ours = [
+        [group, *(" / ".join(_metric(splits[s][c]) for s in SPLITS) for c in CORPUS_COLUMNS)]
+        for group, splits in stats["table1"].items()
+    ]
+    reported = [
+        [
+            group,
+            *(
+                " / ".join(f"{v:g}{unit}" for v in cell)
+                for cell, unit in zip(cells, ("M", "K", "M"), strict=True)
+            ),
+        ]
+        for group, cells in CORPUS.items()
+    ]
+    return "\n".join(
+        [
+            markdown_table(header, ours),
+            "\nReported (paper, Table 1):\n",
+            markdown_table(header, reported),
+        ]
+    )
