@@ -131,3 +131,14 @@ def test_a_checkpoint_of_another_corpus_is_not_resumed(train_settings, tiny_corp
     # ends elsewhere.
     second = load_file(str(tmp_path / "run" / "adapter.safetensors"))
     assert any((first[k] != v).any() for k, v in second.items())
+
+
+def test_a_kill_between_the_checkpoint_renames_resumes_from_the_previous_one(
+    train_settings, tiny_corpus, tmp_path, caplog
+):
+    settings = train_settings(max_steps=2, checkpoint_every=1)
+    _train(settings, tiny_corpus, tmp_path)
+    (tmp_path / "checkpoint").rename(tmp_path / "checkpoint.old")
+    with caplog.at_level("INFO", logger="alarm.training.checkpoint"):
+        _train(settings, tiny_corpus, tmp_path)
+    assert "resuming from step 2" in caplog.text

@@ -5,7 +5,7 @@ sends before preemption) into ``<run_dir>/checkpoint/`` by building a new
 directory and swapping it in, so a kill at any moment leaves either the old
 or the new checkpoint whole. A restarted run resumes from it; on the CPU the
 result is bit-identical to an uninterrupted run. A checkpoint written under
-other settings is ignored.
+other settings, or for another corpus index, is ignored.
 """
 
 from __future__ import annotations
@@ -84,10 +84,13 @@ def load_checkpoint(
     """(weights, optimizer+scheduler state, progress) to resume from, or None."""
     current = run_dir / "checkpoint"
     if not (current / "progress.json").exists():
+        # Killed between the two renames of save_checkpoint: the previous one is whole.
+        current = run_dir / "checkpoint.old"
+    if not (current / "progress.json").exists():
         return None
     progress = json.loads((current / "progress.json").read_text())
     if progress.get("fingerprint") != fingerprint:
-        log.warning("ignoring %s: written under other settings", current)
+        log.warning("ignoring %s: written under other settings or for other data", current)
         return None
     weights = load_file(str(current / "weights.safetensors"))
     states = torch.load(current / "optimizer.pt", weights_only=False)
