@@ -1,13 +1,7 @@
-import io
-import tarfile
-
-import numpy as np
-import soundfile as sf
+from builders import collect_rows, drop_reasons, wav_bytes, write_tar
 
 from alarm.data.audio import decode
-from alarm.data.collect import collect_shard
 from alarm.data.sources import alimeeting
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
@@ -45,12 +39,6 @@ def _textgrid(name: str, intervals: list[tuple[float, float, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _wav(seconds: float, value: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), value), 16000, format="WAV")
-    return buf.getvalue()
-
-
 def _source(tmp_path):
     root = tmp_path / "alimeeting"
     root.mkdir()
@@ -62,18 +50,14 @@ def _source(tmp_path):
         "textgrid_dir/R0003_M0046_M_SPK0094.TextGrid": _textgrid(
             "SPK0094", [(2.0, 4.0, "嗯"), (45.0, 46.0, "")]
         ).encode(),
-        "audio_dir/R0003_M0046_F_SPK0093.wav": _wav(47, 0.1),
-        "audio_dir/R0003_M0046_M_SPK0094.wav": _wav(47, -0.2),
+        "audio_dir/R0003_M0046_F_SPK0093.wav": wav_bytes(47, value=0.1),
+        "audio_dir/R0003_M0046_M_SPK0094.wav": wav_bytes(47, value=-0.2),
         "textgrid_dir/R0004_M0050_F_SPK0100.TextGrid": _textgrid(
             "SPK0100", [(0, 1, "啊")]
         ).encode(),
         "textgrid_dir/notes.TextGrid": b"not a meeting file",
     }
-    with tarfile.open(root / "Train_Ali_near.tar.gz", "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"Train_Ali_near/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    write_tar(root / "Train_Ali_near.tar.gz", {f"Train_Ali_near/{n}": d for n, d in files.items()})
     alimeeting.prepare(root, SOURCE)
     return root
 
@@ -90,8 +74,7 @@ def test_textgrid_first_tier_is_read_as_the_textgrid_package_does(tmp_path):
 def test_meeting_clips_of_40_s(tmp_path):
     root = _source(tmp_path)
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("alimeeting", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_rows("alimeeting", settings, root, tmp_path / "raw.parquet")
     first = rows["alimeeting/R0003_M0046/R0003_M0046_0_0093_0094_0093"]
     assert first["audio_description"] == (
         "[00:00-00:02, the first speaker] 你好 [00:01-00:03, the second speaker] 嗯 "
@@ -114,6 +97,6 @@ def test_meeting_clips_of_40_s(tmp_path):
         "alimeeting/R0003_M0046/R0003_M0046_0_0093_0094_0093",
         "alimeeting/R0003_M0046/R0003_M0046_1_0094",
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "alimeeting/R0004_M0050/R0004_M0050_0_0100": "unreadable_item"  # no wav
     }

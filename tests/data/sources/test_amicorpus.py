@@ -1,14 +1,9 @@
-import io
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import soundfile as sf
+from builders import AUDIO, collect_rows, drop_reasons, wav_bytes
 
 from alarm.data.audio import decode
-from alarm.data.collect import collect_shard
 from alarm.data.sources import amicorpus
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "hub",
@@ -16,23 +11,15 @@ SOURCE = {
     "revision": "8dfb8d51a914b60af751fa9b561878bbba07160d",
     "allow_patterns": ["ihm/partial-train/*.parquet"],
 }
-AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-
-
-def _wav(seconds: float, value: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), value), 16000, format="WAV")
-    return buf.getvalue()
-
 
 # (meeting, mic, speaker, begin, end, text, audio): file order is by headset, as the hub's.
 ROWS = [
-    ("EN2001a", "H00", "MEE068", 10.0, 12.0, "HELLO THERE ", _wav(2.0, 0.1)),
-    ("EN2001a", "H00", "MEE068", 30.0, 51.5, "OKAY", _wav(0.5, 0.3)),
-    ("EN2001a", "SDM1", "MEE068", 10.5, 11.0, "FAR FIELD", _wav(0.5, 0.0)),
-    ("EN2001a", "H01", "FEE005", 11.0, 13.5, "HI", _wav(0.5, -0.2)),
-    ("EN2001a", "H01", "FEE005", 52.0, 53.0, "BYE", _wav(1.0, -0.2)),
-    ("ES2002a", "H02", "MEO012", 1.0, 2.0, None, _wav(1.0, 0.1)),
+    ("EN2001a", "H00", "MEE068", 10.0, 12.0, "HELLO THERE ", wav_bytes(2.0, value=0.1)),
+    ("EN2001a", "H00", "MEE068", 30.0, 51.5, "OKAY", wav_bytes(0.5, value=0.3)),
+    ("EN2001a", "SDM1", "MEE068", 10.5, 11.0, "FAR FIELD", wav_bytes(0.5, value=0.0)),
+    ("EN2001a", "H01", "FEE005", 11.0, 13.5, "HI", wav_bytes(0.5, value=-0.2)),
+    ("EN2001a", "H01", "FEE005", 52.0, 53.0, "BYE", wav_bytes(1.0, value=-0.2)),
+    ("ES2002a", "H02", "MEO012", 1.0, 2.0, None, wav_bytes(1.0, value=0.1)),
 ]
 
 
@@ -59,8 +46,7 @@ def _source(tmp_path):
 def test_meeting_clips_of_40_s_with_overlaid_audio(tmp_path):
     root = _source(tmp_path)
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("amicorpus", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_rows("amicorpus", settings, root, tmp_path / "raw.parquet")
     assert set(rows) == {
         "amicorpus/EN2001a/EN2001a_0_068_005_068",
         "amicorpus/EN2001a/EN2001a_1_005",
@@ -83,9 +69,7 @@ def test_meeting_clips_of_40_s_with_overlaid_audio(tmp_path):
     assert abs(canvas[20000] + 0.2) < 1e-3  # the later one overwrites the overlap
     assert abs(canvas[30000] - 0.1) < 1e-3 and canvas[100000] == 0  # then a zero gap
     assert abs(canvas[-1] - 0.3) < 1e-3
-    assert {d.uid: d.reason for d in ledger.drops} == {
-        "amicorpus/ES2002a/ES2002a_0_012": "missing_metadata"
-    }
+    assert drop_reasons(ledger) == {"amicorpus/ES2002a/ES2002a_0_012": "missing_metadata"}
 
 
 def test_sdm_rows_are_left_out(tmp_path):

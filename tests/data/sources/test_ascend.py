@@ -1,29 +1,21 @@
 """ASCEND converter on a hub snapshot of its train split, as Parquet and as Arrow files."""
 
-import io
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import soundfile as sf
+from builders import (
+    collect_descriptions,
+    drop_reasons,
+    hub_schema,
+    item_ids,
+    wav_bytes,
+)
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import ascend
-from alarm.shards import read_shard
 
 SOURCE = {"type": "hub", "repo": "CAiRE/ASCEND", "revision": "737e9800"}
 FIELDS = ("id", "path", "transcription", "duration", "language", "original_speaker_id")
-SCHEMA = pa.schema(
-    [(f, pa.string()) for f in FIELDS]
-    + [("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())]))]
-)
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
+SCHEMA = hub_schema(FIELDS)
 
 
 def _row(index, audio, **fields):
@@ -40,31 +32,29 @@ def _row(index, audio, **fields):
 
 
 ROWS = [
-    _row(1, _wav(1.6)),
-    _row(2, _wav(0.6), transcription="okay", language="en"),
-    _row(3, _wav(1.0), transcription=None),
+    _row(1, wav_bytes(1.6)),
+    _row(2, wav_bytes(0.6), transcription="okay", language="en"),
+    _row(3, wav_bytes(1.0), transcription=None),
     _row(4, None),
 ]
 
 
 def _check(source_dir, tmp_path):
-    assert [(i.unique_id_1, i.unique_id_2) for i in ascend.items(source_dir, SOURCE)] == [
+    assert item_ids(ascend.items(source_dir, SOURCE)) == [
         ("00001", "ascend/train/00001.wav"),
         ("00002", "ascend/train/00002.wav"),
         ("00003", "ascend/train/00003.wav"),
         ("00004", "ascend/train/00004.wav"),
     ]
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("ascend", settings, 0, source_dir, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("ascend", settings, source_dir, tmp_path / "raw.parquet")
     assert rows == {
         "ascend/00001/ascend/train/00001.wav": (
             "[00:00-00:02] 我们 去 shopping mall (duration: 2s, language: zh-en code-switching)"
         ),
         "ascend/00002/ascend/train/00002.wav": "[00:00-00:01] okay (duration: 1s, language: en)",
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "ascend/00003/ascend/train/00003.wav": "missing_metadata",
         "ascend/00004/ascend/train/00004.wav": "unreadable_item",
     }

@@ -1,15 +1,9 @@
 """ASVspoof 5 converter on the flac_T_a?.tar parts and the protocols tar."""
 
-import io
-import tarfile
-
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import collect_descriptions, drop_reasons, flac_bytes, item_ids, write_tar
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import asvspoof5
-from alarm.shards import read_shard
 
 SOURCE = {"type": "url", "urls": ["https://example.org/flac_T_aa.tar"]}
 # SPEAKER FLAC GENDER CODEC CODEC_Q CODEC_SEED ATTACK_TAG ATTACK_LABEL KEY TMP
@@ -21,35 +15,20 @@ PROTOCOL = (
 )
 
 
-def _flac(seconds: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), 0.1), 16000, format="FLAC")
-    return buf.getvalue()
-
-
-def _tar(path, files):
-    with tarfile.open(path, "w") as tar:
-        for name, data in files.items():
-            data = data.encode() if isinstance(data, str) else data
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 @pytest.fixture
 def source_dir(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     parts = {
-        "aa": {"flac_T/T_0000000000.flac": _flac(2.4)},
-        "ab": {"flac_T/T_0000000001.flac": _flac(1.0)},
+        "aa": {"flac_T/T_0000000000.flac": flac_bytes(2.4)},
+        "ab": {"flac_T/T_0000000001.flac": flac_bytes(1.0)},
         "ac": {},
         "ad": {},
-        "ae": {"flac_T/T_0000000003.flac": _flac(1.0)},
+        "ae": {"flac_T/T_0000000003.flac": flac_bytes(1.0)},
     }
     for part, files in parts.items():
-        _tar(src / f"flac_T_{part}.tar", files)
-    _tar(
+        write_tar(src / f"flac_T_{part}.tar", files)
+    write_tar(
         src / "ASVspoof5_protocols.tar",
         {
             "ASVspoof5.train.tsv": PROTOCOL,
@@ -69,8 +48,7 @@ def test_prepare_unpacks_every_tar(source_dir):
 
 
 def test_items_ids_are_file_then_speaker(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in asvspoof5.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(asvspoof5.items(source_dir, SOURCE)) == [
         ("T_0000000000", "T_4850"),
         ("T_0000000001", "T_4851"),
         ("T_0000000002", "T_4852"),
@@ -80,9 +58,7 @@ def test_items_ids_are_file_then_speaker(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("asvspoof5", settings, 0, source_dir, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("asvspoof5", settings, source_dir, tmp_path / "raw.parquet")
     assert rows == {
         "asvspoof5/T_0000000000/T_4850": (
             "[00:00-00:02] |Speech| (duration: 2s, is bona fide or spoof: spoof, "
@@ -94,7 +70,7 @@ def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
             "spoof algorithm description: None because this is a real audio)"
         ),
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "asvspoof5/T_0000000001/T_4851": "missing_metadata",
         "asvspoof5/T_0000000002/T_4852": "unreadable_item",
     }

@@ -1,22 +1,14 @@
-import io
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import soundfile as sf
+from builders import AUDIO, collect_rows, drop_reasons, flac_bytes, item_ids
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import audiocaps
-from alarm.shards import read_shard
 
 SOURCE = {"type": "hub", "repo": "OpenSound/AudioCaps", "revision": "b29b3243"}
-AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 
-def _flac(seconds: float, sr: int = 48000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="FLAC")
-    return buf.getvalue()
+def _flac(seconds: float) -> bytes:
+    return flac_bytes(seconds, 48000)
 
 
 def _write(path, rows):
@@ -49,7 +41,7 @@ def test_rows_of_the_train_files_with_lazy_audio(tmp_path):
     )
     _write(root / "data" / "test-00000-of-00001.parquet", [(5, "testsplitxx", "x", _flac(1))])
     items = list(audiocaps.items(root, SOURCE))
-    assert [(i.unique_id_1, i.unique_id_2) for i in items] == [
+    assert item_ids(items) == [
         ("91139", "r1nicOVtvkQ"),
         ("58146", "UDGBjjwyaqE"),
         ("11", "missingcapt"),
@@ -58,8 +50,7 @@ def test_rows_of_the_train_files_with_lazy_audio(tmp_path):
     ]
     assert items[1].load_audio() == _flac(10.0)  # the row's own bytes, from its row group
     settings = {"category": "sound", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("audiocaps", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_rows("audiocaps", settings, root, tmp_path / "raw.parquet")
     assert rows["audiocaps/91139/r1nicOVtvkQ"]["audio_description"] == (
         "[00:00-00:02] |A woman talks nearby as water pours| (duration: 2s)"
     )
@@ -67,7 +58,7 @@ def test_rows_of_the_train_files_with_lazy_audio(tmp_path):
     assert rows["audiocaps/58146/UDGBjjwyaqE"]["audio_description"] == (
         "[00:00-00:10] |Multiple clanging and clanking sounds| (duration: 10s)"
     )
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "audiocaps/11/missingcapt": "missing_metadata",
         "audiocaps/97/noaudiobyte": "unreadable_item",
     }

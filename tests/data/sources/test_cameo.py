@@ -1,16 +1,16 @@
 """CAMEO converter on a hub snapshot: one Parquet file per split, audio as {bytes, path}."""
 
-import io
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-import soundfile as sf
+from builders import (
+    collect_descriptions,
+    drop_reasons,
+    hub_schema,
+    item_ids,
+    wav_bytes,
+    write_parquet,
+)
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import cameo
-from alarm.shards import read_shard
 
 SOURCE = {"type": "hub", "repo": "amu-cai/CAMEO", "revision": "38e9e968"}
 FIELDS = (
@@ -23,16 +23,7 @@ FIELDS = (
     "dataset",
     "language",
 )
-SCHEMA = pa.schema(
-    [(f, pa.string()) for f in FIELDS]
-    + [("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())]))]
-)
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
+SCHEMA = hub_schema(FIELDS)
 
 
 def _row(file_id, dataset, audio, **fields):
@@ -53,24 +44,23 @@ def _row(file_id, dataset, audio, **fields):
 @pytest.fixture
 def source_dir(tmp_path):
     rows = {
-        "cafe": [_row("cafe_1", "cafe", _wav(1.5), language="french", transcription="Un cheval")],
+        "cafe": [
+            _row("cafe_1", "cafe", wav_bytes(1.5), language="french", transcription="Un cheval")
+        ],
         "crema_d": [
-            _row("1001_DFA_ANG_XX", "crema_d", _wav(2.6)),
-            _row("1001_DFA_HAP_XX", "crema_d", _wav(1.0), emotion=None),
+            _row("1001_DFA_ANG_XX", "crema_d", wav_bytes(2.6)),
+            _row("1001_DFA_HAP_XX", "crema_d", wav_bytes(1.0), emotion=None),
             _row("1001_DFA_SAD_XX", "crema_d", None),
         ],
     }
-    (tmp_path / "src" / "data").mkdir(parents=True)
     for split in cameo.SPLITS:
-        table = pa.Table.from_pylist(rows.get(split, []), schema=SCHEMA)
         path = tmp_path / "src" / "data" / f"{split}-00000-of-00001.parquet"
-        pq.write_table(table, path, row_group_size=2)
+        write_parquet(path, rows.get(split, []), SCHEMA, row_group_size=2)
     return tmp_path / "src"
 
 
 def test_items_follow_the_authors_split_order(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in cameo.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(cameo.items(source_dir, SOURCE)) == [
         ("cafe", "cafe_1"),
         ("crema_d", "1001_DFA_ANG_XX"),
         ("crema_d", "1001_DFA_HAP_XX"),
@@ -80,9 +70,7 @@ def test_items_follow_the_authors_split_order(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("cameo", settings, 0, source_dir, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("cameo", settings, source_dir, tmp_path / "raw.parquet")
     assert rows == {
         "cameo/cafe/cafe_1": (
             "[00:00-00:02] Un cheval "
@@ -93,7 +81,7 @@ def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
             "(duration: 3s, emotion: Anger, gender: Male, age: 51, language: English)"
         ),
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "cameo/crema_d/1001_DFA_HAP_XX": "missing_metadata",
         "cameo/crema_d/1001_DFA_SAD_XX": "unreadable_item",
     }

@@ -1,12 +1,7 @@
-import io
+from builders import collect_descriptions, drop_reasons, wav_bytes
 
-import numpy as np
-import soundfile as sf
-
-from alarm.data.collect import collect_shard
 from alarm.data.describe import audio_description
 from alarm.data.sources import clotho
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
@@ -37,12 +32,6 @@ METADATA = "\n".join(
 )
 
 
-def _wav(seconds: float, sr: int = 44100) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
-
-
 def _source(tmp_path, monkeypatch):
     root = tmp_path / "clotho"
     root.mkdir()
@@ -54,8 +43,8 @@ def _source(tmp_path, monkeypatch):
     def fake_7z(cmd, check):  # 7z is not installed here: unpack as 7z would
         commands.append(cmd)
         (root / "development").mkdir()
-        (root / "development" / "Distorted AM Radio noise.wav").write_bytes(_wav(21.5))
-        (root / "development" / "Footsteps on snow.wav").write_bytes(_wav(3.0))
+        (root / "development" / "Distorted AM Radio noise.wav").write_bytes(wav_bytes(21.5, 44100))
+        (root / "development" / "Footsteps on snow.wav").write_bytes(wav_bytes(3.0, 44100))
 
     monkeypatch.setattr(clotho.subprocess, "run", fake_7z)
     clotho.prepare(root, SOURCE)
@@ -66,22 +55,21 @@ def _source(tmp_path, monkeypatch):
 def test_five_captions_per_clip_with_tags(tmp_path, monkeypatch):
     root = _source(tmp_path, monkeypatch)
     settings = {"category": "sound", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("clotho", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_descriptions("clotho", settings, root, tmp_path / "raw.parquet")
     assert set(rows) == {f"clotho/Distorted AM Radio noise.wav/caption_{i}" for i in range(1, 6)}
-    first = rows["clotho/Distorted AM Radio noise.wav/caption_1"]["audio_description"]
+    first = rows["clotho/Distorted AM Radio noise.wav/caption_1"]
     assert first == (
         "[00:00-00:22] |A muddled noise of broken channel of the TV| "
         "(duration: 22s, tags: noise/radio/static/distorted)"
     )
-    second = rows["clotho/Distorted AM Radio noise.wav/caption_2"]["audio_description"]
+    second = rows["clotho/Distorted AM Radio noise.wav/caption_2"]
     assert second == audio_description(
         21.5,
         "A television blares the rhythm of a static TV, loud",
         "caption",
         tags="noise/radio/static/distorted",
     )
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons["clotho/Footsteps on snow.wav/caption_1"] == "missing_metadata"  # no keywords
     assert reasons["clotho/Rain.wav/caption_5"] == "unreadable_item"  # no audio, no metadata row
     assert len(reasons) == 10

@@ -1,24 +1,13 @@
-import io
 import json
-import zipfile
 
-import numpy as np
-import soundfile as sf
+from builders import collect_rows, drop_reasons, wav_bytes, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import dailytalk
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "gdrive",
     "urls": ["https://drive.google.com/drive/folders/1WRt-EprWs-2rmYxoWYT9_13omlhDHcaL"],
 }
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
 
 
 def _source(tmp_path):
@@ -40,23 +29,23 @@ def _source(tmp_path):
         "8": [("0", 0, "no emotion", "inform", 1.0, False), ("1", 1, "anger", "inform", 1.0, True)],
         "9": [("0", 0, "no emotion", "inform", 1.0, False)],  # a dialogue outside the train set
     }
-    metadata, lines = {}, []
+    metadata, files, lines = {}, {}, []
+    for dia, turns in dialogues.items():
+        metadata[dia] = {}
+        for utt, spk, emotion, act, seconds, in_train in turns:
+            metadata[dia][utt] = {"speaker": spk, "emotion": emotion, "act": act, "topic": "x"}
+            if seconds is not None:
+                # DailyTalk's own rate, where the clip's segment ends must follow the
+                # resample to 16 kHz
+                sr = 22050 if dia == "7" else 16000
+                files[f"dailytalk/data/{dia}/{utt}_{spk}_d{dia}.wav"] = wav_bytes(seconds, sr)
+            if in_train:
+                text = "how are you?" if (dia, utt) == ("7", "0") else f"turn {utt} of {dia}."
+                lines.append(f"{utt}_{spk}_d{dia}|{spk}|{{HH AW1 sp}}|{text}|none\n")
+    files["dailytalk/metadata.json"] = json.dumps(metadata)
     root.mkdir()
     (root / "DailyTalk").mkdir()  # gdown --folder puts the zip in the Drive folder's name
-    with zipfile.ZipFile(root / "DailyTalk" / "dailytalk.zip", "w") as z:
-        for dia, turns in dialogues.items():
-            metadata[dia] = {}
-            for utt, spk, emotion, act, seconds, in_train in turns:
-                metadata[dia][utt] = {"speaker": spk, "emotion": emotion, "act": act, "topic": "x"}
-                if seconds is not None:
-                    # DailyTalk's own rate, where the clip's segment ends must follow the
-                    # resample to 16 kHz
-                    sr = 22050 if dia == "7" else 16000
-                    z.writestr(f"dailytalk/data/{dia}/{utt}_{spk}_d{dia}.wav", _wav(seconds, sr))
-                if in_train:
-                    text = "how are you?" if (dia, utt) == ("7", "0") else f"turn {utt} of {dia}."
-                    lines.append(f"{utt}_{spk}_d{dia}|{spk}|{{HH AW1 sp}}|{text}|none\n")
-        z.writestr("dailytalk/metadata.json", json.dumps(metadata))
+    write_zip(root / "DailyTalk" / "dailytalk.zip", files)
     (root / "train_frame.txt").write_text("".join(lines).replace("turn 1 of 7.", "i am fine. "))
     dailytalk.prepare(root, SOURCE)
     return root
@@ -65,8 +54,7 @@ def _source(tmp_path):
 def test_dialogue_clips_of_25_s(tmp_path):
     root = _source(tmp_path)
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("dailytalk", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_rows("dailytalk", settings, root, tmp_path / "raw.parquet")
     pair = rows["dailytalk/7/7_0_0_1"]
     assert pair["audio_description"] == (
         "[00:00-00:03, the first speaker, emotion: neutral, speech act: question] how are you? "
@@ -95,7 +83,7 @@ def test_dialogue_clips_of_25_s(tmp_path):
         "dailytalk/5/5_0_0_1_2_3_4_5_6_7_8_9_10",
         "dailytalk/6/6_1_1",
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "dailytalk/6/6_0_0": "unreadable_item",  # no wav: its clip ends there
         "dailytalk/8/8_0_0_1": "missing_metadata",  # turn 0 has no train_frame.txt text
     }

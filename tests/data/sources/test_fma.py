@@ -1,12 +1,10 @@
 import io
-import zipfile
 
 import numpy as np
 import soundfile as sf
+from builders import collect_rows, drop_reasons, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import fma
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
@@ -48,21 +46,20 @@ def _mp3(seconds: float, sr: int = 8000) -> bytes:
 
 
 def _download(root):
-    with zipfile.ZipFile(root / "fma_metadata.zip", "w") as zf:
-        zf.writestr("fma_metadata/tracks.csv", TRACKS_CSV)
-        zf.writestr("fma_metadata/genres.csv", GENRES_CSV)
-    with zipfile.ZipFile(root / "fma_large.zip", "w") as zf:
-        for track_id in (2, 3, 4, 5, 10, 20):
-            zf.writestr(f"fma_large/000/{track_id:06d}.mp3", _mp3(3.0))
-        zf.writestr("fma_large/000/000140.mp3", b"ID3 not really an mp3")
+    write_zip(
+        root / "fma_metadata.zip",
+        {"fma_metadata/tracks.csv": TRACKS_CSV, "fma_metadata/genres.csv": GENRES_CSV},
+    )
+    tracks = {f"fma_large/000/{track_id:06d}.mp3": _mp3(3.0) for track_id in (2, 3, 4, 5, 10, 20)}
+    write_zip(
+        root / "fma_large.zip", tracks | {"fma_large/000/000140.mp3": b"ID3 not really an mp3"}
+    )
 
 
 def test_training_split_gives_genres_names_and_tags(tmp_path):
     _download(tmp_path)
     fma.prepare(tmp_path, SOURCE)
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("fma", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("fma", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     assert {uid: r["audio_description"] for uid, r in rows.items()} == {
         "fma/000002/AWOL - Food": (
             "[00:00-00:03] |Music| (duration: 3s, genres: Punk/Rock and Rock, artist name: AWOL, "
@@ -80,7 +77,7 @@ def test_training_split_gives_genres_names_and_tags(tmp_path):
         ),
     }
     assert rows["fma/000002/AWOL - Food"]["sample_rate"] == 8000  # the MP3 as shipped
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "fma/000010/Kurt Vile - Pulse": "missing_metadata",  # genre 999 is not in genres.csv
         "fma/000134/AWOL - Street Music": "unreadable_item",  # no mp3

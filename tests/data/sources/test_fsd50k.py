@@ -1,15 +1,10 @@
-import io
 import shutil
 import subprocess
-import zipfile
 
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import collect_rows, drop_reasons, wav_bytes, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import fsd50k
-from alarm.shards import read_shard
 
 SOURCE = {"type": "url", "urls": ["https://zenodo.org/records/4060432/files/FSD50K.dev_audio.zip"]}
 DEV = """fname,labels,mids,split
@@ -25,19 +20,13 @@ COLLECTION = """fname,labels,mids
 """
 
 
-def _wav(seconds: float, sr: int = 44100) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
-
-
 def _source(tmp_path):
     root = tmp_path / "fsd50k"
     staging = tmp_path / "staging" / "FSD50K.dev_audio"
     staging.mkdir(parents=True)
-    (staging / "64760.wav").write_bytes(_wav(1.0))
-    (staging / "16399.wav").write_bytes(_wav(2.6))
-    (staging / "99.wav").write_bytes(_wav(0.5))
+    (staging / "64760.wav").write_bytes(wav_bytes(1.0, 44100))
+    (staging / "16399.wav").write_bytes(wav_bytes(2.6, 44100))
+    (staging / "99.wav").write_bytes(wav_bytes(0.5, 44100))
     root.mkdir()
     # The real dev audio is a split zip (.z01 ... .z05 + .zip). Zip 3.0 here writes split
     # archives whose members straddling parts do not survive `zip -s 0`, so the fixture is
@@ -47,10 +36,11 @@ def _source(tmp_path):
         cwd=staging.parent,
         check=True,
     )
-    with zipfile.ZipFile(root / "FSD50K.ground_truth.zip", "w") as z:
-        z.writestr("FSD50K.ground_truth/dev.csv", DEV)
-    with zipfile.ZipFile(root / "FSD50K.metadata.zip", "w") as z:
-        z.writestr("FSD50K.metadata/collection/collection_dev.csv", COLLECTION)
+    write_zip(root / "FSD50K.ground_truth.zip", {"FSD50K.ground_truth/dev.csv": DEV})
+    write_zip(
+        root / "FSD50K.metadata.zip",
+        {"FSD50K.metadata/collection/collection_dev.csv": COLLECTION},
+    )
     fsd50k.prepare(root, SOURCE)
     return root
 
@@ -60,8 +50,7 @@ def test_train_rows_with_collection_labels_merged(tmp_path):
     root = _source(tmp_path)
     assert not (root / "FSD50K_full.zip").exists()  # the joined copy is removed
     settings = {"category": "sound", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("fsd50k", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_rows("fsd50k", settings, root, tmp_path / "raw.parquet")
     guitar = "Electric guitar/Guitar/Plucked string instrument/Musical instrument/Music"
     drill = "Power tool/Drill/Tools/Mechanisms"
     assert set(rows) == {f"fsd50k/64760/labels: {guitar}", f"fsd50k/16399/labels: {drill}"}
@@ -72,6 +61,6 @@ def test_train_rows_with_collection_labels_merged(tmp_path):
     assert rows[f"fsd50k/16399/labels: {drill}"]["audio_description"] == (
         f"[00:00-00:03] |Power tool| (duration: 3s, sound categories: {drill})"
     )
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "fsd50k/777/labels: Bark/Dog": "unreadable_item"  # no audio file
     }

@@ -1,16 +1,18 @@
 """GLOBE v3 converter on a hub snapshot of its train split (Parquet, audio {bytes, path})."""
 
-import io
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import soundfile as sf
+from builders import (
+    audio_bytes,
+    collect_rows,
+    drop_reasons,
+    hub_schema,
+    item_ids,
+    write_parquet,
+)
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import globe_v3
-from alarm.shards import read_shard
 
 SOURCE = {"type": "hub", "repo": "MushanW/GLOBE_V3", "revision": "0eb6d96f"}
 STRINGS = (
@@ -24,17 +26,11 @@ STRINGS = (
     "predicted_accent",
     "predicted_age",
 )
-SCHEMA = pa.schema(
-    [(f, pa.string()) for f in STRINGS]
-    + [("utmos", pa.float32()), ("snr", pa.float64())]
-    + [("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())]))]
-)
+SCHEMA = hub_schema(STRINGS, ("utmos", pa.float32()), ("snr", pa.float64()))
 
 
-def _mp3(seconds: float, sr: int = 24000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="MP3")
-    return buf.getvalue()
+def _mp3(seconds: float) -> bytes:
+    return audio_bytes(seconds, 24000, "MP3")
 
 
 def _row(path, audio, **fields):
@@ -63,18 +59,14 @@ def source_dir(tmp_path):
         _row("common_voice_en_3.mp3", _mp3(1.0), common_voice_sentence=None),
         _row("common_voice_en_4.mp3", b""),
     ]
-    (tmp_path / "src" / "data").mkdir(parents=True)
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
-    pq.write_table(
-        table, tmp_path / "src" / "data" / "train-00000-of-00001.parquet", row_group_size=3
-    )
-    pq.write_table(table.slice(0, 0), tmp_path / "src" / "data" / "test-00000-of-00001.parquet")
+    data = tmp_path / "src" / "data"
+    write_parquet(data / "train-00000-of-00001.parquet", rows, SCHEMA, row_group_size=3)
+    write_parquet(data / "test-00000-of-00001.parquet", [], SCHEMA)
     return tmp_path / "src"
 
 
 def test_rows_with_predicted_labels_are_not_items(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in globe_v3.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(globe_v3.items(source_dir, SOURCE)) == [
         ("common_voice_en_1.mp3", "id_common_voice_en_1.mp3"),
         ("common_voice_en_3.mp3", "id_common_voice_en_3.mp3"),
         ("common_voice_en_4.mp3", "id_common_voice_en_4.mp3"),
@@ -83,9 +75,7 @@ def test_rows_with_predicted_labels_are_not_items(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("globe_v3", settings, 0, source_dir, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("globe_v3", settings, source_dir, tmp_path / "raw.parquet")
     assert list(rows) == ["globe_v3/common_voice_en_1.mp3/id_common_voice_en_1.mp3"]
     row = rows["globe_v3/common_voice_en_1.mp3/id_common_voice_en_1.mp3"]
     # utmos is float32 in the file: printed as the float it widens to, unrounded.
@@ -95,7 +85,7 @@ def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     )
     shipped = pq.read_table(source_dir / "data" / "train-00000-of-00001.parquet")["audio"][0]
     assert row["audio"] == shipped.as_py()["bytes"]  # the MP3 as shipped
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "globe_v3/common_voice_en_3.mp3/id_common_voice_en_3.mp3": "missing_metadata",
         "globe_v3/common_voice_en_4.mp3/id_common_voice_en_4.mp3": "audio_empty",
     }

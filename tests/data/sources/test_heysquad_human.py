@@ -1,12 +1,6 @@
-import io
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import soundfile as sf
-
-from alarm.data.collect import collect_shard
-from alarm.shards import read_shard
+from builders import AUDIO, collect_rows, drop_reasons, wav_bytes
 
 SOURCE = {
     "type": "hub",
@@ -14,7 +8,6 @@ SOURCE = {
     "revision": "2a9aff6032a76185b98eff703144a2a896313e49",
 }
 SETTINGS = {"category": "instruction", "source": SOURCE, "n_shards": 1}
-AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 ANSWERS = pa.list_(pa.struct([("answer_start", pa.int64()), ("text", pa.string())]))
 # The README of the pinned revision declares its splits.
 README = """---
@@ -29,12 +22,6 @@ configs:
 ---
 """
 PASSAGE = "Beyoncé Giselle Knowles-Carter is an American singer."
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1, dtype=np.float32), sr, format="WAV")
-    return buf.getvalue()
 
 
 def _write(path, rows):
@@ -63,25 +50,30 @@ def test_every_split_is_kept_with_its_official_name(tmp_path):
                 "56be85543aeaaa14008c9063",
                 "When did Beyonce start becoming popular?",
                 False,
-                _wav(2.6),
+                wav_bytes(2.6),
             ),
             (
                 "5a8d7bf7df8bba001a0f9ab1",
                 "What category of game is Legend of Zelda?",
                 True,
-                _wav(1.2),
+                wav_bytes(1.2),
             ),
-            ("56be85543aeaaa14008c9065", None, False, _wav(1.0)),  # no question
+            ("56be85543aeaaa14008c9065", None, False, wav_bytes(1.0)),  # no question
             ("56be85543aeaaa14008c9066", "Where was she born?", False, None),  # no audio
         ],
     )
     _write(
         tmp_path / "data" / "validation-00000-of-00001.parquet",
-        [("56ddde6b9a695914005b9628", "In what country is Normandy located?", False, _wav(3.0))],
+        [
+            (
+                "56ddde6b9a695914005b9628",
+                "In what country is Normandy located?",
+                False,
+                wav_bytes(3.0),
+            )
+        ],
     )
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("heysquad_human", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("heysquad_human", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     got = {uid: (r["audio_description"], r["official_split"]) for uid, r in rows.items()}
     assert got == {
         "heysquad_human/56be85543aeaaa14008c9063/False": (
@@ -102,7 +94,7 @@ def test_every_split_is_kept_with_its_official_name(tmp_path):
         "When did Beyonce start becoming popular?",
         PASSAGE,
     )
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "heysquad_human/56be85543aeaaa14008c9065/False": "missing_metadata",
         "heysquad_human/56be85543aeaaa14008c9066/False": "unreadable_item",

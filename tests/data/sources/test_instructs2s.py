@@ -1,13 +1,8 @@
-import io
 import json
-import tarfile
 
-import numpy as np
-import soundfile as sf
+from builders import collect_rows, drop_reasons, tar_gz_bytes, wav_bytes
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import instructs2s
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "hub",
@@ -15,12 +10,6 @@ SOURCE = {
     "revision": "004320105d5ca5246e8eacc4cbf53f7f100278e8",
 }
 SETTINGS = {"category": "instruction", "source": SOURCE, "n_shards": 1}
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1, dtype=np.float32), sr, format="WAV")
-    return buf.getvalue()
 
 
 def _turn(who, text, speech=None):
@@ -55,19 +44,13 @@ def _download(root):
     (root / "instruct_en_200k_data_cosy2.json").write_text(json.dumps(CONVERSATIONS, indent=2))
     (root / "instruct_en_val.json").write_text(json.dumps([CONVERSATIONS[0] | {"id": "val"}]))
     (root / "README.md").write_text("cat en_part_* > instructs2s_200k.tar.gz\n")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, seconds in [
-            ("ultrachat/1001_0.wav", 1.4),
-            ("ultrachat/1001_1_r.wav", 2.0),
-            ("ultrachat/1001_2.wav", 0.9),
-            ("alpaca/8_0.wav", 1.0),
-        ]:
-            data = _wav(seconds)
-            info = tarfile.TarInfo(f"en/wav/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    archive = buf.getvalue()
+    wavs = {
+        "ultrachat/1001_0.wav": 1.4,
+        "ultrachat/1001_1_r.wav": 2.0,
+        "ultrachat/1001_2.wav": 0.9,
+        "alpaca/8_0.wav": 1.0,
+    }
+    archive = tar_gz_bytes({f"en/wav/{name}": wav_bytes(s) for name, s in wavs.items()})
     size = -(-len(archive) // 33)
     for i, name in enumerate(instructs2s.PARTS):
         (root / name).write_bytes(archive[i * size : (i + 1) * size])
@@ -79,9 +62,7 @@ def test_one_item_per_human_turn_with_the_turns_before_as_context(tmp_path):
     instructs2s.prepare(tmp_path, SOURCE)  # a rerun is a no-op
     assert (tmp_path / "en" / "wav" / "ultrachat" / "1001_2.wav").is_file()
 
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("instructs2s", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("instructs2s", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     got = {
         uid: (r["audio_description"], r["context"], r["official_split"]) for uid, r in rows.items()
     }
@@ -95,7 +76,7 @@ def test_one_item_per_human_turn_with_the_turns_before_as_context(tmp_path):
         ),
     }
     assert rows["instructs2s/ultrachat_1001/2"]["duration"] == 0.9  # its own clip
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "instructs2s/7/0": "unreadable_item",
         "instructs2s/alpaca_8/0": "missing_metadata",

@@ -1,14 +1,14 @@
-import io
-import tarfile
-import zipfile
-
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import (
+    collect_descriptions,
+    drop_reasons,
+    flac_bytes,
+    wav_bytes,
+    write_tar,
+    write_zip,
+)
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import librimix
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
@@ -34,20 +34,6 @@ MIX_HEADER = (
 )
 
 
-def _audio(seconds: float, fmt: str) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), 0.1), 16000, format=fmt)
-    return buf.getvalue()
-
-
-def _tar(path, files):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 def _source(tmp_path):
     root = tmp_path / "librimix"
     root.mkdir()
@@ -58,13 +44,14 @@ def _source(tmp_path):
                 continue
             spk, book, _ = utt.split("-")
             chapter = f"LibriSpeech/{subset}/{spk}/{book}"
-            files[f"{chapter}/{utt}.flac"] = _audio(seconds, "FLAC")
+            files[f"{chapter}/{utt}.flac"] = flac_bytes(seconds)
             trans = files.get(f"{chapter}/{spk}-{book}.trans.txt", b"")
             if text:
                 files[f"{chapter}/{spk}-{book}.trans.txt"] = trans + f"{utt} {text}\n".encode()
-        _tar(root / f"{subset}.tar.gz", files)
-    with zipfile.ZipFile(root / "wham_noise.zip", "w") as z:
-        z.writestr("wham_noise/tr/011a010b_0.8_20lo010l_-0.8.wav", _audio(3.0, "WAV"))
+        write_tar(root / f"{subset}.tar.gz", files)
+    write_zip(
+        root / "wham_noise.zip", {"wham_noise/tr/011a010b_0.8_20lo010l_-0.8.wav": wav_bytes(3.0)}
+    )
     for n in (2, 3):
         for subset in ("train-clean-100", "train-clean-360"):
             noise = (
@@ -98,7 +85,7 @@ def _generate(root):
         (base / "metadata" / f"metrics_{subset}_mix_clean.csv").write_text("\n".join(lines) + "\n")
         for mixture_id, _ in rows:
             if not mixture_id.startswith("26-495-0003_"):
-                (base / subset / "mix_clean" / f"{mixture_id}.wav").write_bytes(_audio(2.6, "WAV"))
+                (base / subset / "mix_clean" / f"{mixture_id}.wav").write_bytes(wav_bytes(2.6))
 
 
 def test_prepare_stops_until_the_mixtures_are_generated(tmp_path):
@@ -120,8 +107,7 @@ def test_mixtures_with_sources_at_00_00(tmp_path):
     _generate(root)
     librimix.prepare(root, SOURCE)
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("librimix", settings, 0, root, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_descriptions("librimix", settings, root, tmp_path / "raw.parquet")
     # The shown duration is the last source's (1.2 s), not the longest.
     assert rows["librimix/train-100_mix_clean/19-198-0001_26-495-0003"] == (
         "[00:00-00:03, the first speaker] northanger abbey "
@@ -141,7 +127,7 @@ def test_mixtures_with_sources_at_00_00(tmp_path):
         "the second speaker's gender: Male, the second speaker's mixture snr: 4.0, "
         "the number of speakers: 2)"
     )
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "librimix/train-100_mix_clean/26-495-0003_19-198-0001": "unreadable_item",
         "librimix/train-100_mix_clean/19-198-0001_26-495-0004": "missing_metadata",
     }

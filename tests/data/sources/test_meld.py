@@ -1,15 +1,12 @@
 import csv
 import io
 import subprocess
-import tarfile
 
-import numpy as np
 import pytest
 import soundfile as sf
+from builders import collect_descriptions, drop_reasons, tar_gz_bytes, wav_bytes, write_tar
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import meld
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "hub",
@@ -61,18 +58,6 @@ ROWS = [
 ]
 
 
-def _wav(seconds: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), 0.1), 16000, format="WAV")
-    return buf.getvalue()
-
-
-def _add(tar, name, data):
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
 def _fake_decode(mp4):
     # ffmpeg is not installed here: the fixture "mp4"s hold the WAV ffmpeg would produce.
     if not mp4.exists() or mp4.read_bytes() == b"broken":
@@ -89,15 +74,18 @@ def source(tmp_path, monkeypatch):
     writer.writerow(HEADER)
     for i, (text, speaker, emotion, sentiment, dia, utt, _) in enumerate(ROWS, 1):
         writer.writerow([i, text, speaker, emotion, sentiment, dia, utt])
-    train = io.BytesIO()
-    with tarfile.open(fileobj=train, mode="w:gz") as tar:
-        for *_, dia, utt, seconds in ROWS:
-            if seconds is not None:
-                data = b"broken" if seconds == "broken" else _wav(seconds)
-                _add(tar, f"train_splits/dia{dia}_utt{utt}.mp4", data)
-    with tarfile.open(root / "MELD.Raw.tar.gz", "w:gz") as tar:
-        _add(tar, "MELD.Raw/train_sent_emo.csv", table.getvalue().encode())
-        _add(tar, "MELD.Raw/train.tar.gz", train.getvalue())
+    train = {}
+    for *_, dia, utt, seconds in ROWS:
+        if seconds is not None:
+            data = b"broken" if seconds == "broken" else wav_bytes(seconds)
+            train[f"train_splits/dia{dia}_utt{utt}.mp4"] = data
+    write_tar(
+        root / "MELD.Raw.tar.gz",
+        {
+            "MELD.Raw/train_sent_emo.csv": table.getvalue().encode(),
+            "MELD.Raw/train.tar.gz": tar_gz_bytes(train),
+        },
+    )
     monkeypatch.setattr(meld, "decode_mp4", _fake_decode)
     meld.prepare(root, SOURCE)
     return root
@@ -113,8 +101,7 @@ def test_dialogue_clips_of_20_s(source, tmp_path):
     # Dialogue 0's first clip reaches exactly 20 s: it closes there (>= 20).
     (source / "MELD.Raw" / "train_wav16k" / "dia3_utt1.wav").unlink()  # lost after prepare
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("meld", settings, 0, source, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_descriptions("meld", settings, source, tmp_path / "raw.parquet")
     assert rows["meld/0/0_0_0_1_2"] == (
         "[00:00-00:08, the first speaker, emotion: neutral, sentiment: neutral] "
         "also I was the point person on my company's transition "
@@ -144,7 +131,7 @@ def test_dialogue_clips_of_20_s(source, tmp_path):
         "meld/1/1_0_1_2_10",
         "meld/3/3_1_2",
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "meld/2/2_0_0": "missing_metadata",  # no emotion
         "meld/3/3_0_0_1": "unreadable_item",  # its clip closes at the lost wav
     }

@@ -1,15 +1,9 @@
 """MLS converter on mls_<language>_opus.tar.gz tarballs laid out like the Opus release."""
 
-import io
-import tarfile
-
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import audio_bytes, collect_rows, drop_reasons, item_ids, write_tar
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import mls
-from alarm.shards import read_shard
 
 SOURCE = {"type": "url", "urls": ["https://dl.fbaipublicfiles.com/mls/mls_german_opus.tar.gz"]}
 HEADER = " SPEAKER   |   GENDER   | PARTITION  |  MINUTES   |  BOOK ID   |   TITLE   |  CHAPTER\n"
@@ -27,18 +21,7 @@ TRANSCRIPTS = (
 
 
 def _opus(seconds: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 48000), 0.1), 48000, format="OGG", subtype="OPUS")
-    return buf.getvalue()
-
-
-def _tarball(path, files):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            data = data.encode() if isinstance(data, str) else data
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    return audio_bytes(seconds, 48000, "OGG", subtype="OPUS")
 
 
 @pytest.fixture
@@ -56,7 +39,7 @@ def source_dir(tmp_path):
                 f"{root}/train/audio/2422/5678/2422_5678_000002.opus": _opus(2.2),
                 f"{root}/train/audio/9999/1/9999_1_000003.opus": _opus(1.0),
             }
-        _tarball(src / f"mls_{language}_opus.tar.gz", files)
+        write_tar(src / f"mls_{language}_opus.tar.gz", files)
     mls.prepare(src, SOURCE)
     return src
 
@@ -67,8 +50,7 @@ def test_prepare_unpacks_each_language(source_dir):
 
 
 def test_items_keep_every_transcript_line(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in mls.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(mls.items(source_dir, SOURCE)) == [
         ("german", "1844_1234_000001"),
         ("german", "9999_1_000003"),
         ("german", "1844_1234_000004"),
@@ -78,15 +60,13 @@ def test_items_keep_every_transcript_line(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("mls", settings, 0, source_dir, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("mls", settings, source_dir, tmp_path / "raw.parquet")
     assert {uid: r["audio_description"] for uid, r in rows.items()} == {
         "mls/german/1844_1234_000001": "[00:00-00:01] guten tag (duration: 1s, gender: Female)",
         "mls/german/2422_5678_000002": "[00:00-00:02] auf wiedersehen (duration: 2s, gender: Male)",
     }
     assert rows["mls/german/1844_1234_000001"]["audio"][:4] == b"OggS"  # the Opus as shipped
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "mls/german/9999_1_000003": "missing_metadata",
         "mls/german/1844_1234_000004": "unreadable_item",
     }

@@ -1,16 +1,14 @@
 """MUCS converter on OpenSLR 104 train tarballs (Kaldi segments/text, long recordings)."""
 
 import io
-import tarfile
 
 import numpy as np
 import pytest
 import soundfile as sf
+from builders import collect_rows, drop_reasons, item_ids, write_tar
 
 from alarm.data.audio import decode
-from alarm.data.collect import collect_shard
 from alarm.data.sources import mucs
-from alarm.shards import read_shard
 
 SOURCE = {"type": "url", "urls": ["https://example.org/Hindi-English_train.tar.gz"]}
 
@@ -22,20 +20,11 @@ def _wav(seconds: float, sr: int, channels: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def _tarball(path, files):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            data = data.encode() if isinstance(data, str) else data
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 @pytest.fixture
 def source_dir(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    _tarball(
+    write_tar(
         src / "Hindi-English_train.tar.gz",
         {
             "train/transcripts/segments": "seg_a rec1 0.50 2.00\nseg_b rec1 2.00 3.70\n",
@@ -43,7 +32,7 @@ def source_dir(tmp_path):
             "train/rec1.wav": _wav(4.0, 8000),
         },
     )
-    _tarball(
+    write_tar(
         src / "Bengali-English_train.tar.gz",
         {
             "train/transcripts/segments": (
@@ -62,8 +51,7 @@ def test_prepare_unpacks_each_language(source_dir):
 
 
 def test_items_ids(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in mucs.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(mucs.items(source_dir, SOURCE)) == [
         ("seg_a", "rec1"),
         ("seg_b", "rec1"),
         ("bseg_1", "brec"),
@@ -74,9 +62,7 @@ def test_items_ids(source_dir):
 
 def test_segments_are_cropped_resampled_and_described(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("mucs", settings, 0, source_dir, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("mucs", settings, source_dir, tmp_path / "raw.parquet")
     assert sorted(rows) == ["mucs/bseg_1/brec", "mucs/seg_a/rec1", "mucs/seg_b/rec1"]
     assert rows["mucs/seg_a/rec1"]["audio_description"] == (
         "[00:00-00:02] नमस्ते दोस्तों (duration: 2s, language: Hindi-English code-switching)"
@@ -96,7 +82,7 @@ def test_segments_are_cropped_resampled_and_described(source_dir, tmp_path):
     original, _ = decode(_wav(2.0, 16000, channels=2))
     cropped, _ = decode(bseg["audio"])
     np.testing.assert_allclose(cropped, original[:, :19200], atol=1e-4)
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "mucs/bseg_2/gone": "unreadable_item",
         "mucs/bseg_3/brec": "missing_metadata",
     }

@@ -1,15 +1,9 @@
 """NISQA converter on a NISQA_Corpus.zip laid out like the release (corpus csv, <db>/deg)."""
 
-import io
-import zipfile
-
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import collect_descriptions, drop_reasons, item_ids, wav_bytes, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import nisqa
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
@@ -37,23 +31,15 @@ EXPLANATION = (
 )
 
 
-def _wav(seconds: float, sr: int = 48000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
-
-
 def _zip_corpus(path):
     files = {
         "NISQA_Corpus/NISQA_corpus_file.csv": HEADER + "\n".join(ROWS) + "\n",
-        "NISQA_Corpus/NISQA_TRAIN_SIM/deg/c00001_sim.wav": _wav(1.6),
-        "NISQA_Corpus/NISQA_TRAIN_SIM/deg/c00002_sim.wav": _wav(1.0),
-        "NISQA_Corpus/NISQA_VAL_SIM/deg/c00004_sim.wav": _wav(1.0),
-        "NISQA_Corpus/NISQA_TRAIN_LIVE/deg/c00005_live.wav": _wav(9.5),
+        "NISQA_Corpus/NISQA_TRAIN_SIM/deg/c00001_sim.wav": wav_bytes(1.6, 48000),
+        "NISQA_Corpus/NISQA_TRAIN_SIM/deg/c00002_sim.wav": wav_bytes(1.0, 48000),
+        "NISQA_Corpus/NISQA_VAL_SIM/deg/c00004_sim.wav": wav_bytes(1.0, 48000),
+        "NISQA_Corpus/NISQA_TRAIN_LIVE/deg/c00005_live.wav": wav_bytes(9.5, 48000),
     }
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in files.items():
-            z.writestr(name, data)
+    write_zip(path, files)
 
 
 @pytest.fixture
@@ -74,8 +60,7 @@ def test_prepare_takes_the_archive_name_from_the_url(tmp_path):
 
 
 def test_items_live_then_sim_train_only(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in nisqa.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(nisqa.items(source_dir, SOURCE)) == [
         ("c00005_live.wav", "NISQA_TRAIN_LIVE"),
         ("c00001_sim.wav", "NISQA_TRAIN_SIM"),
         ("c00002_sim.wav", "NISQA_TRAIN_SIM"),
@@ -85,9 +70,7 @@ def test_items_live_then_sim_train_only(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("nisqa", settings, 0, source_dir, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("nisqa", settings, source_dir, tmp_path / "raw.parquet")
     assert rows == {
         "nisqa/c00001_sim.wav/NISQA_TRAIN_SIM": (
             "[00:00-00:02] |Speech| (duration: 2s, mos: 3.142, noise level: 2.8/5, "
@@ -100,7 +83,7 @@ def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
             f"degradation type: live, degradation explanation: {EXPLANATION})"
         ),
     }
-    assert {d.uid: d.reason for d in ledger.drops} == {
+    assert drop_reasons(ledger) == {
         "nisqa/c00002_sim.wav/NISQA_TRAIN_SIM": "missing_metadata",
         "nisqa/c00003_sim.wav/NISQA_TRAIN_SIM": "unreadable_item",
     }

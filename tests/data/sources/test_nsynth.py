@@ -1,25 +1,14 @@
-import io
 import json
-import tarfile
 
-import numpy as np
-import soundfile as sf
+from builders import collect_descriptions, drop_reasons, wav_bytes, write_tar
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import nsynth
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "url",
     "urls": ["http://download.magenta.tensorflow.org/datasets/nsynth/nsynth-train.jsonwav.tar.gz"],
 }
 SETTINGS = {"category": "music", "source": SOURCE, "n_shards": 1}
-
-
-def _wav(seconds: float = 4.0, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1, dtype=np.float32), sr, format="WAV")
-    return buf.getvalue()
 
 
 def _note(note: int, family: int, source: int, pitch: int, velocity: int, qualities: list[str]):
@@ -41,12 +30,6 @@ def _note(note: int, family: int, source: int, pitch: int, velocity: int, qualit
     }
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
 def test_examples_json_gives_pitch_velocity_and_qualities(tmp_path):
     examples = {
         "guitar_acoustic_001-060-100": _note(201034, 3, 0, 60, 100, ["bright", "percussive"]),
@@ -54,15 +37,12 @@ def test_examples_json_gives_pitch_velocity_and_qualities(tmp_path):
         "bass_electronic_018-022-050": _note(7, 99, 1, 22, 50, []),  # unknown family
         "organ_electronic_007-030-127": _note(9, 6, 1, 30, 127, []),  # no audio file
     }
-    with tarfile.open(tmp_path / nsynth.ARCHIVE, "w:gz") as tar:
-        _add(tar, "nsynth-train/examples.json", json.dumps(examples, indent=4).encode())
-        for name in list(examples)[:3]:
-            _add(tar, f"nsynth-train/audio/{name}.wav", _wav())
+    files = {"nsynth-train/examples.json": json.dumps(examples, indent=4).encode()}
+    files |= {f"nsynth-train/audio/{name}.wav": wav_bytes(4.0) for name in list(examples)[:3]}
+    write_tar(tmp_path / nsynth.ARCHIVE, files)
     nsynth.prepare(tmp_path, SOURCE)
 
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("nsynth", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("nsynth", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     assert rows == {
         "nsynth/guitar_acoustic_001-060-100/201034": (
             "[00:00-00:04] |guitar musical note| (duration: 4s, midi pitch: 60 out of 127, "
@@ -78,7 +58,7 @@ def test_examples_json_gives_pitch_velocity_and_qualities(tmp_path):
             "description: No special categories for this audio)"
         ),
     }
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "nsynth/bass_electronic_018-022-050/7": "missing_metadata",
         "nsynth/organ_electronic_007-030-127/9": "unreadable_item",

@@ -1,11 +1,6 @@
-import io
 import json
 
-import numpy as np
-import soundfile as sf
-
-from alarm.data.collect import collect_shard
-from alarm.shards import read_shard
+from builders import collect_descriptions, drop_reasons, wav_bytes
 
 SOURCE = {
     "type": "hub",
@@ -13,12 +8,6 @@ SOURCE = {
     "revision": "a0fac9f752747a44536e1df3be9ecd260a947d5e",
 }
 SETTINGS = {"category": "music", "source": SOURCE, "n_shards": 1}
-
-
-def _wav(seconds: float, sr: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1, dtype=np.float32), sr, format="WAV")
-    return buf.getvalue()
 
 
 def _snapshot(root):
@@ -52,14 +41,12 @@ def _snapshot(root):
         ("sys0009-utt0001", 1.0),
         ("sys0001-utt0001", 1.0),
     ]:
-        (root / "wavs" / f"{f_id}.wav").write_bytes(_wav(seconds))
+        (root / "wavs" / f"{f_id}.wav").write_bytes(wav_bytes(seconds))
 
 
 def test_train_list_gives_mos_and_system_type(tmp_path):
     _snapshot(tmp_path)
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("singmos", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(out)}
+    ledger, rows = collect_descriptions("singmos", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     assert rows == {
         "singmos/sys0001-utt0002/sys0001": (
             "[00:00-00:03] |Singing| (duration: 3s, mos: 3.46, real or synthesized: Synthesized, "
@@ -74,7 +61,7 @@ def test_train_list_gives_mos_and_system_type(tmp_path):
             "type of generative algorithm: codec)"
         ),
     }
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "singmos/sys0009-utt0001/sys0009": "missing_metadata",
         "singmos/sys0001-utt0005/sys0001": "unreadable_item",

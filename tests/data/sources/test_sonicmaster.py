@@ -1,15 +1,11 @@
-import io
 import json
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import soundfile as sf
+from builders import AUDIO, collect_rows, drop_reasons, flac_bytes
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import sonicmaster
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "hub",
@@ -17,13 +13,11 @@ SOURCE = {
     "revision": "8191774834e49b6661bf764361ae160bfd1f9fb4",
 }
 SETTINGS = {"category": "music", "source": SOURCE, "n_shards": 1}
-AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 
-def _flac(seconds: float, sr: int = 8000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full((int(seconds * sr), 2), 0.1, dtype=np.float32), sr, format="FLAC")
-    return buf.getvalue()
+def _flac(seconds: float) -> bytes:
+    """Stereo at 8 kHz: the test checks the rate and channels are kept."""
+    return flac_bytes(seconds, 8000, channels=2)
 
 
 def _meta(name, split="train", vocal="vocal", gender="female", tracking=None):
@@ -81,9 +75,7 @@ def test_train_rows_give_degradation_captions(tmp_path):
     # Not the hub's train split: its rows never count, whatever their meta says.
     _write(tmp_path / "data" / "validation-00000-of-00001.parquet", [(99, _meta("V"), _flac(1))])
 
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("sonicmaster", SETTINGS, 0, tmp_path, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("sonicmaster", SETTINGS, tmp_path, tmp_path / "raw.parquet")
     assert {uid: r["audio_description"] for uid, r in rows.items()} == {
         "sonicmaster/7/Sunny Day": (
             "[00:00-00:30] |Music| (duration: 30s, song name: Sunny Day, genres: pop/rock, "
@@ -105,7 +97,7 @@ def test_train_rows_give_degradation_captions(tmp_path):
         rows["sonicmaster/7/Sunny Day"]["sample_rate"],
         rows["sonicmaster/7/Sunny Day"]["channels"],
     ) == (8000, 2)
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "sonicmaster/11/Odd": "missing_metadata",
         "sonicmaster/12/Silent": "unreadable_item",

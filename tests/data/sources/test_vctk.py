@@ -1,15 +1,9 @@
 """VCTK converter on a VCTK-Corpus.zip laid out like the 0.80 release (wav48, txt)."""
 
-import io
-import zipfile
-
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import collect_rows, drop_reasons, item_ids, wav_bytes, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import vctk
-from alarm.shards import read_shard
 
 URL = (
     "https://datashare.ed.ac.uk/bitstream/handle/10283/2651/VCTK-Corpus.zip?sequence=2&isAllowed=y"
@@ -24,30 +18,22 @@ SPEAKER_INFO = (
 )
 
 
-def _wav(seconds: float, sr: int = 48000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * sr), 0.1), sr, format="WAV")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def source_dir(tmp_path):
     files = {
         "speaker-info.txt": SPEAKER_INFO,
         "txt/p225/p225_001.txt": "Please call Stella.\n",
-        "wav48/p225/p225_001.wav": _wav(2.6),
+        "wav48/p225/p225_001.wav": wav_bytes(2.6, 48000),
         "txt/p225/p225_002.txt": "Ask her to bring these things.\n",  # its wav is missing
-        "wav48/p315/p315_001.wav": _wav(1.0),  # no transcripts at all
+        "wav48/p315/p315_001.wav": wav_bytes(1.0, 48000),  # no transcripts at all
         "txt/p999/p999_001.txt": "Six spoons.\n",  # speaker line without gender/accent
-        "wav48/p999/p999_001.wav": _wav(1.0),
+        "wav48/p999/p999_001.wav": wav_bytes(1.0, 48000),
         "txt/p362/p362_001.txt": "  Bob.  \n",
-        "wav48/p362/p362_001.wav": _wav(0.8),
+        "wav48/p362/p362_001.wav": wav_bytes(0.8, 48000),
     }
     src = tmp_path / "src"
     src.mkdir()
-    with zipfile.ZipFile(src / "VCTK-Corpus.zip", "w") as z:
-        for name, data in files.items():
-            z.writestr(f"VCTK-Corpus/{name}", data)
+    write_zip(src / "VCTK-Corpus.zip", {f"VCTK-Corpus/{n}": d for n, d in files.items()})
     vctk.prepare(src, SOURCE)
     return src
 
@@ -59,8 +45,7 @@ def test_prepare_unpacks_the_zip_once(source_dir):
 
 
 def test_items_ids_in_speaker_file_order(source_dir):
-    ids = [(i.unique_id_1, i.unique_id_2) for i in vctk.items(source_dir, SOURCE)]
-    assert ids == [
+    assert item_ids(vctk.items(source_dir, SOURCE)) == [
         ("225", "p225_001"),
         ("225", "p225_002"),
         ("999", "p999_001"),
@@ -70,9 +55,7 @@ def test_items_ids_in_speaker_file_order(source_dir):
 
 def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
     settings = {"category": "speech", "source": SOURCE, "n_shards": 1}
-    out = tmp_path / "raw.parquet"
-    ledger = collect_shard("vctk", settings, 0, source_dir, out)
-    rows = {r["uid"]: r for r in read_shard(out)}
+    ledger, rows = collect_rows("vctk", settings, source_dir, tmp_path / "raw.parquet")
     assert sorted(rows) == ["vctk/225/p225_001", "vctk/362/p362_001"]
     assert rows["vctk/225/p225_001"]["audio_description"] == (
         "[00:00-00:03] Please call Stella. "
@@ -83,7 +66,7 @@ def test_raw_shard_a_text_and_drops(source_dir, tmp_path):
         "region: Unknown)"
     )
     assert rows["vctk/225/p225_001"]["sample_rate"] == 48000  # stored as shipped
-    reasons = {d.uid: d.reason for d in ledger.drops}
+    reasons = drop_reasons(ledger)
     assert reasons == {
         "vctk/225/p225_002": "unreadable_item",
         "vctk/999/p999_001": "missing_metadata",

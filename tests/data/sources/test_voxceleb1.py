@@ -1,15 +1,11 @@
 import hashlib
 import io
 import random
-import zipfile
 
-import numpy as np
 import pytest
-import soundfile as sf
+from builders import collect_descriptions, wav_bytes, write_zip
 
-from alarm.data.collect import collect_shard
 from alarm.data.sources import voxceleb1
-from alarm.shards import read_shard
 
 SOURCE = {
     "type": "hub",
@@ -27,21 +23,19 @@ id10270\tTest_Person\tm\tUSA\ttest
 SECONDS = {"id10001": 1.5, "id10002": 2.0, "id10003": 0.75, "id10004": 3.25, "id19999": 1.0}
 
 
-def _wav(seconds: float) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.full(int(seconds * 16000), 0.1), 16000, format="WAV")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def source(tmp_path, monkeypatch):
     root = tmp_path / "voxceleb1"
     (root / "vox1").mkdir(parents=True)
     archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        for speaker, seconds in SECONDS.items():
-            for video, n in [("1zcIwhmdeo4", 1), ("1zcIwhmdeo4", 2), ("7w0IBEWc9Qw", 1)]:
-                z.writestr(f"wav/{speaker}/{video}/{n:05d}.wav", _wav(seconds))
+    write_zip(
+        archive,
+        {
+            f"wav/{speaker}/{video}/{n:05d}.wav": wav_bytes(seconds)
+            for speaker, seconds in SECONDS.items()
+            for video, n in [("1zcIwhmdeo4", 1), ("1zcIwhmdeo4", 2), ("7w0IBEWc9Qw", 1)]
+        },
+    )
     data = archive.getvalue()
     md5 = {}
     for i, name in enumerate(sorted(voxceleb1.PART_MD5)):  # the zip, cut in four parts
@@ -108,8 +102,7 @@ def test_pairs_of_two_utterances(source, tmp_path):
         f.write("id10003/lost/00001.wav\tid10001/1zcIwhmdeo4/00001.wav\n")
     first, second = pairs[0].split("\t")  # id10001's pair of its own files
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger = collect_shard("voxceleb1", settings, 0, source, tmp_path / "raw.parquet")
-    rows = {r["uid"]: r["audio_description"] for r in read_shard(tmp_path / "raw.parquet")}
+    ledger, rows = collect_descriptions("voxceleb1", settings, source, tmp_path / "raw.parquet")
     assert rows[f"voxceleb1/{first}/{second}"] == (
         "[00:00-00:02, the first speaker] |Speech| [00:02-00:03, the second speaker] |Speech| "
         "(duration: 3s, the speakers are the same: Yes, the first speaker's gender: Male, "
