@@ -9,7 +9,8 @@ account or a partition before anything is submitted.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 PROFILE = "config/profiles/slurm-h200/config.yaml"
@@ -53,6 +54,18 @@ def profile_problems(
     if "slurm_partition" not in default_resources:
         problems.append(f"default-resources.slurm_partition is missing: add it to {PROFILE}")
     return problems
+
+
+def image_problems(images: Iterable[str], build: bool) -> list[str]:
+    """Images a run in Apptainer needs but neither finds nor builds, and how to get them."""
+    if build:
+        return []
+    return [
+        f"{image} is missing: build it with `snakemake {image}` on a machine with apptainer, "
+        "or set containers.build: true (as config/paper.yaml does) so the workflow builds it"
+        for image in images
+        if not Path(image).exists()
+    ]
 
 
 def explain_failures(log_text: str) -> list[str]:

@@ -9,7 +9,7 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
-from alarm.cluster import profile_problems
+from alarm.cluster import image_problems, profile_problems
 from alarm.config import (
     check_references,
     pretrained_path,
@@ -69,21 +69,23 @@ wildcard_constraints:
     role=alternatives(config["pretrained"]),
 
 
-def check_profile():
-    """Stop before any submission when the SLURM profile still lacks cluster settings."""
+def check_run():
+    """Stop before any submission when the SLURM profile still lacks cluster settings, or
+    a run in Apptainer lacks an image it does not build."""
     executor = workflow.executor_plugin.name if workflow.executor_plugin else None
-    defaults = dict(
-        a.split("=", 1) for a in workflow.resource_settings.default_resources.args
-    )
+    default_resources = workflow.resource_settings.default_resources
+    args = default_resources.args if default_resources is not None else []
+    defaults = dict(a.split("=", 1) for a in args)
     per_rule = {
         name: {k: str(v.value) for k, v in res.items()}
         for name, res in workflow.resource_settings.overwrite_resources.items()
     }
     problems = profile_problems(executor, defaults, per_rule)
+    if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method:
+        images = [image(name) for name in ("data", *GPU_IMAGES)]
+        problems += image_problems(images, config["containers"]["build"])
     if problems:
-        raise WorkflowError(
-            "the cluster profile is not ready:\n  " + "\n  ".join(problems)
-        )
+        raise WorkflowError("the run cannot start:\n  " + "\n  ".join(problems))
 
 
 def settings(stage, **keys):
@@ -100,6 +102,38 @@ def shard_files(stage, datasets=DATASETS):
     return [
         f"results/corpus/{stage}/{d}/{s}.parquet" for d in datasets for s in shards(d)
     ]
+
+
+def rephrase_models():
+    """The rephraser, and the leak checker's model when the checker is on."""
+    rephrase = config["generation"]["rephrase"]
+    checker = rephrase["leak_checker"]
+    return [rephrase["model"]] + ([checker["model"]] if checker["enabled"] else [])
+
+
+def every_shard():
+    """Each shard file of every per-shard stage, corpus and benchmarks."""
+    corpus = (
+        shard_files("raw")
+        + shard_files("items")
+        + [
+            f
+            for stage in ("prompts", "r0", "rephrased", "targets")
+            for f in shard_files(stage, DESCRIBED)
+        ]
+        + shard_files("instruction", INSTRUCTION)
+        + shard_files("wer_filtered", WER_FILTERED)
+    )
+    benchmarks = [
+        path
+        for b in BENCHMARKS
+        for s in benchmark_shards(b)
+        for path in [
+            f"results/benchmarks/data/{b}/{s}.parquet",
+            *(f"results/benchmarks/{b}/{m}/responses/{s}.parquet" for m in EVALUATED),
+        ]
+    ]
+    return corpus + benchmarks
 
 
 def benchmark_shards(benchmark):

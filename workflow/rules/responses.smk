@@ -32,10 +32,7 @@ rule generate_r0:
 rule self_rephrase:
     input:
         image_input("vllm"),
-        pretrained(
-            config["generation"]["rephrase"]["model"],
-            config["generation"]["rephrase"]["leak_checker"]["model"],
-        ),
+        pretrained(*rephrase_models()),
         r0="results/corpus/r0/{dataset}/{shard}.parquet",
     output:
         "results/corpus/rephrased/{dataset}/{shard}.parquet",
