@@ -1,0 +1,53 @@
+"""The DAG itself: both configurations build with every stage, the schema guards it."""
+
+import yaml
+from workflow_helpers import REPO, planned_jobs, snakemake
+
+PAPER_STAGES = {
+    "build_container", "gpu_smoke_test", "download_pretrained", "download_corpus", "collect",
+    "audio_filter", "generate_prompts", "generate_r0", "self_rephrase", "instruction_responses",
+    "wer_filter", "answer_length_filter", "train_val_split", "corpus_index", "corpus_stats",
+    "train_model", "download_benchmark", "convert_benchmark", "benchmark_generate",
+    "score_benchmark", "report", "check_ledgers",
+}  # fmt: skip
+
+
+def test_the_paper_dag_has_every_stage_corpus_model_and_benchmark(tmp_path):
+    out = snakemake(
+        "-n", "--configfile", str(REPO / "config" / "paper.yaml"), workdir=tmp_path
+    ).stdout
+    jobs = planned_jobs(out)
+    rules = {rule for rule, _ in jobs}
+    assert rules >= PAPER_STAGES
+    datasets = {w["dataset"] for rule, w in jobs if rule == "collect"}
+    assert len(datasets) == 33
+    assert sum(rule == "collect" for rule, _ in jobs) == 312  # every shard of every corpus
+    models = {w["model"] for rule, w in jobs if rule == "train_model"}
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    assert models == {m for m, spec in paper["models"].items() if "ensemble" not in spec}
+    assert len(models) == 7
+    evaluated = {(w["benchmark"], w["model"]) for rule, w in jobs if rule == "score_benchmark"}
+    assert len(evaluated) == 5 * 8  # five benchmarks, seven models and ALARM-E
+    assert {"vllm", "train"} == {w["name"] for rule, w in jobs if rule == "gpu_smoke_test"}
+
+
+def test_the_default_dag_runs_from_synthetic_sources(tmp_path):
+    jobs = planned_jobs(snakemake("-n", workdir=tmp_path).stdout)
+    rules = {rule for rule, _ in jobs}
+    assert {"make_tiny_model", "make_synthetic_corpus", "report"} <= rules
+    assert not rules & {"download_corpus", "download_pretrained", "build_container"}
+
+
+def test_a_config_with_an_unknown_key_fails_at_dag_build(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("generation: {r0: {max_token: 10}}\n")
+    result = snakemake(
+        "-n",
+        "--configfile",
+        str(REPO / "config" / "config.yaml"),
+        str(bad),
+        workdir=tmp_path,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "max_token" in result.stdout + result.stderr

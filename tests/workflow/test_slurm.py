@@ -1,0 +1,175 @@
+"""The workflow on a real SLURM cluster, through training: kill a job, rerun, nothing lost.
+
+A one-node cluster is started on this machine (local_slurm.py). Apptainer cannot run
+here, so a TEST DOUBLE (fake_apptainer.py) stands in for the `apptainer` binary: it
+records every call and runs the inner command on the host. The run uses the SLURM CI
+profile with the H200 profile's Apptainer arguments, so the wiring checked here (image
+per rule, --nv, binds, environment) is the one the cluster gets.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from local_slurm import local_slurm, missing_requirements
+from safetensors.torch import load_file
+from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, check_ledgers, snakemake
+
+pytestmark = pytest.mark.slow
+
+MODEL = "al_whisper_r"
+TARGET = f"results/models/{MODEL}/adapter.safetensors"
+H200 = yaml.safe_load((REPO / "config/profiles/slurm-h200/config.yaml").read_text())
+# The image each `alarm` subcommand must run in (workflow/rules/*.smk).
+IMAGE_OF = {
+    "make-synthetic-corpus": "data",
+    "collect": "data",
+    "audio-filter": "data",
+    "answer-length-filter": "data",
+    "train-val-split": "data",
+    "corpus-index": "data",
+    "generate-prompts": "vllm",
+    "generate-r0": "vllm",
+    "self-rephrase": "vllm",
+    "instruction-responses": "vllm",
+    "wer-filter": "train",
+    "train": "train",
+}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    problem = missing_requirements()
+    if problem:
+        pytest.fail(f"cannot start the test cluster: {problem}")
+    with local_slurm(tmp_path_factory.mktemp("slurm_state")) as node:
+        yield node
+
+
+@pytest.fixture
+def cluster_run(cluster, default_run, tmp_path):
+    """A working directory, the environment of the fake apptainer, and the run command."""
+    del cluster
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copy(Path(__file__).with_name("fake_apptainer.py"), bin_dir / "apptainer")
+    (bin_dir / "apptainer").chmod(0o755)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(
+        os.environ,
+        PATH=os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        FAKE_APPTAINER_LOG=str(tmp_path / "apptainer_calls.jsonl"),
+        ALARM_SCRATCH=str(scratch),
+    )
+    built = tmp_path / "containers.yaml"
+    built.write_text("containers: {build: true}\n")  # images are DAG targets, as on the cluster
+    args = [
+        "--profile",
+        str(REPO / "config/profiles/slurm-ci"),
+        "--sdm",
+        "apptainer",
+        "--apptainer-args",
+        os.path.expandvars(H200["apptainer-args"].replace("$ALARM_SCRATCH", str(scratch))),
+        *CI_ARGS,
+        str(built),
+    ]
+    # The images first, then the tiny pretrained models of the uninterrupted run (newer than
+    # the images, so not remade): their format fit would take minutes and is not under test.
+    images = ["containers/data.sif", "containers/train.sif", "containers/vllm.sif"]
+    snakemake(*images, *args, workdir=workdir, env=env)  # targets first: --configfile takes 1+
+    shutil.copytree(
+        default_run / "results/pretrained",
+        workdir / "results/pretrained",
+        copy_function=shutil.copy,
+    )
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), TARGET, *args]
+    return workdir, env, command, tmp_path / "apptainer_calls.jsonl"
+
+
+def _running_job(rule: str) -> str | None:
+    out = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%i %k"], capture_output=True, text=True
+    ).stdout
+    for line in out.splitlines():
+        job, _, comment = line.partition(" ")
+        if comment.startswith(f"rule_{rule}"):
+            return job
+    return None
+
+
+def _parquet_files(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in (root / "results/corpus").rglob("*.parquet"))
+
+
+def test_a_job_cancelled_mid_training_is_rerun_and_nothing_is_lost(cluster_run, default_run):
+    workdir, env, command, calls = cluster_run
+    # Snakemake's log goes to a file: a pipe nobody reads while polling would fill and block it.
+    log_file = workdir.parent / "first_run.log"
+    with log_file.open("w") as out:
+        first = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    checkpoint = workdir / f"results/models/{MODEL}/checkpoint/progress.json"
+    cancelled = None
+    deadline = time.monotonic() + 2400
+    while first.poll() is None and time.monotonic() < deadline:
+        job = _running_job("train_model")
+        if job and checkpoint.exists():  # a checkpoint is written: cancel mid-training
+            subprocess.run(["scancel", job], check=True)
+            cancelled = job
+            break
+        time.sleep(0.2)
+    first.wait(timeout=600)
+    log = log_file.read_text()
+    assert cancelled, f"no training job was seen running:\n{log[-3000:]}"
+    assert first.returncode != 0, log[-3000:]
+    assert f"rule train_model, SLURM job {cancelled}" in log  # explained by the onerror handler
+    assert not (workdir / TARGET).exists()
+
+    rerun = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert "1 of 1 steps (100%) done" in rerun.stderr  # only the cancelled job ran again
+
+    ledgers = check_ledgers(workdir)
+    assert ledgers.returncode == 0, ledgers.stdout + ledgers.stderr
+
+    # The outputs equal those of the uninterrupted local run, shard by shard.
+    files = _parquet_files(workdir)
+    assert files and set(files) <= set(_parquet_files(default_run))
+    for f in files:
+        assert pq.read_table(workdir / f).equals(pq.read_table(default_run / f)), f
+    resumed, uninterrupted = load_file(workdir / TARGET), load_file(default_run / TARGET)
+    assert resumed.keys() == uninterrupted.keys()
+    assert all((resumed[k] == uninterrupted[k]).all() for k in resumed)
+    metrics = [
+        json.loads((d / f"results/models/{MODEL}/metrics.json").read_text())["history"]
+        for d in (workdir, default_run)
+    ]
+    assert metrics[0] == metrics[1]
+
+    # Every job ran in its rule's image, with the GPUs, the scratch bound and HF_HOME on it.
+    entries = [json.loads(line) for line in calls.read_text().splitlines()]
+    builds = {e["image"] for e in entries if e["call"] == "build"}
+    assert builds == {str(workdir / f"containers/{n}.sif") for n in ("data", "train", "vllm")}
+    execs = [e for e in entries if e["call"] == "exec"]
+    ran = set()
+    for e in execs:
+        script = e["command"][-1]
+        subcommand = script.split("alarm ", 1)[1].split()[0]
+        assert Path(e["image"]).name == f"{IMAGE_OF[subcommand]}.sif", (subcommand, e["image"])
+        assert "--nv" in e["flags"] and env["ALARM_SCRATCH"] in e["binds"]
+        assert f"HF_HOME={env['ALARM_SCRATCH']}/hf_home" in e["env"]
+        ran.add(subcommand)
+    assert ran == set(IMAGE_OF)
+    # The jobs went through SLURM; the plugin keeps the logs of failed jobs only.
+    assert list((workdir / "logs/slurm/rule_train_model").rglob(f"{cancelled}.log"))
