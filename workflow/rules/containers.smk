@@ -34,5 +34,6 @@ rule gpu_smoke_test:
     params:
         tests=REPO / "tests" / "gpu",
     shell:
-        "python -m pytest -q -m gpu -p no:cacheprovider {params.tests} > {log} 2>&1 && "
+        "ALARM_REQUIRE_GPU=1 python -m pytest -q -m gpu -p no:cacheprovider {params.tests} "
+        "> {log} 2>&1 && "
         "touch {output}"
