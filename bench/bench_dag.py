@@ -13,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,14 +21,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def dry_run(configfile: str) -> tuple[float, int]:
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--configfile", configfile],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    """A dry run in an empty working directory, so that every job of the DAG is planned."""
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules"]
+        command += ["--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory", workdir]
+        out = subprocess.run(
+            [*command, "--configfile", str(REPO / configfile)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     seconds = time.perf_counter() - start
     total = int(re.search(r"^total\s+(\d+)", out, re.MULTILINE)[1])
     return seconds, total
