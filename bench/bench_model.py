@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+
+from fresh_process import peak_rss_mb, run_again  # noqa: E402
 
 MODELS = ["al_whisper_r", "al_w2vbert2_r", "al_muq_r", "al_sslam_r", "alarm_ca", "alarm_p"]
 H200_BF16_DENSE = 989e12  # FLOP/s, NVIDIA's dense bf16 figure
@@ -92,7 +93,7 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
         times.append(time.perf_counter() - start)
         net.zero_grad(set_to_none=True)
     per_example = sorted(times[1:])[len(times[1:]) // 2] / len(clips)  # median, warm-up skipped
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {
         "model": model,
         "seconds_per_example": per_example,
@@ -165,28 +166,17 @@ def main() -> None:
     print(f"1. Tiny models, CPU, {args.seconds:g} s clips, batch of 4, forward + backward")
     print(f"{'model':<14}{'ms/example':>12}{'MB/example':>12}{'peak RSS MB':>13}{'trainable':>11}")
     for model in MODELS:
-        out = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--one",
-                    model,
-                    "--models",
-                    str(root),
-                    "--steps",
-                    str(args.steps),
-                    "--seconds",
-                    str(args.seconds),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
+        r = run_again(
+            __file__,
+            "--one",
+            model,
+            "--models",
+            root,
+            "--steps",
+            args.steps,
+            "--seconds",
+            args.seconds,
         )
-        r = json.loads(out)
         print(
             f"{model:<14}{1000 * r['seconds_per_example']:>12.1f}"
             f"{r['step_mb_per_example']:>12.1f}{r['peak_rss_mb']:>13.0f}{r['trainable']:>11,}"

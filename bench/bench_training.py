@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +24,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+
+from fresh_process import peak_rss_mb, run_again  # noqa: E402
+
 INDEX = REPO / "results" / "corpus" / "index"
 MODELS = ["al_whisper_r", "al_w2vbert2_r", "al_muq_r", "al_sslam_r", "alarm_ca", "alarm_p"]
 
@@ -86,7 +87,7 @@ def train_once(model: str, bucketing: bool, steps: int, run_dir: str) -> dict:
     )
     return {
         "samples_per_second": metrics["samples_per_second"],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -124,26 +125,9 @@ def main() -> None:
     for model in MODELS:
         runs = {}
         for bucketing in (True, False):
-            out = (
-                subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--one",
-                        model,
-                        str(int(bucketing)),
-                        "--steps",
-                        str(args.steps),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    cwd=REPO,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
+            runs[bucketing] = run_again(
+                __file__, "--one", model, int(bucketing), "--steps", args.steps
             )
-            runs[bucketing] = json.loads(out)
         fast, slow = runs[True]["samples_per_second"], runs[False]["samples_per_second"]
         print(
             f"{model:<14}{fast:>20.2f}{slow:>9.2f}{fast / slow:>6.2f}x"
