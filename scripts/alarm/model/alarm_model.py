@@ -50,6 +50,14 @@ def load_checkpoint(
     except Exception as err:  # safetensors raises several types for a damaged file
         raise CheckpointError(f"checkpoint {path} cannot be read ({err})") from err
     state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    load_fitting(frontend, state, f"checkpoint {path}", only=only)
+
+
+def load_fitting(
+    frontend: AudioFrontEnd, state: dict[str, Any], what: str, *, only: str | None = None
+) -> None:
+    """Load ``state`` into the front end's trainable weights (those under ``only``), refusing
+    a state with a key missing, left over or of another shape."""
     target = frontend.trainable_state_dict()
     if only is not None:
         state = {k: v for k, v in state.items() if k.startswith(only + ".")}
@@ -59,7 +67,7 @@ def load_checkpoint(
     wrong = sorted(k for k in set(state) & set(target) if state[k].shape != target[k].shape)
     if missing or unexpected or wrong:
         raise CheckpointError(
-            f"checkpoint {path} does not fit this architecture"
+            f"{what} does not fit this architecture"
             + (f" ({only})" if only else "")
             + f": {len(missing)} missing (e.g. {missing[:3]}), {len(unexpected)} unexpected "
             f"(e.g. {unexpected[:3]}), {len(wrong)} with other shapes (e.g. {wrong[:3]})"

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from safetensors import safe_open
 
-from alarm.model.alarm_model import CheckpointError
+from alarm.model.alarm_model import CheckpointError, load_fitting
 from alarm.model.frontend import AudioFrontEnd
 
 AUDIO_PREFIXES = (
@@ -104,17 +104,7 @@ def released_state(path: str | Path) -> dict[str, torch.Tensor]:
 
 def load_released(frontend: AudioFrontEnd, path: str | Path) -> None:
     """Load a released checkpoint's adapters, fusion and separators; every key must match."""
-    state = released_state(path)
-    target = frontend.trainable_state_dict()
-    missing = sorted(set(target) - set(state))
-    unexpected = sorted(set(state) - set(target))
-    wrong = sorted(k for k in set(state) & set(target) if state[k].shape != target[k].shape)
-    if missing or unexpected or wrong:
-        raise CheckpointError(
-            f"released checkpoint {path} does not fit: missing {missing[:3]}, "
-            f"unexpected {unexpected[:3]}, other shapes {wrong[:3]}"
-        )
-    frontend.load_state_dict(state, strict=False)
+    load_fitting(frontend, released_state(path), f"released checkpoint {path}")
 
 
 def read_released_config(path: str | Path) -> dict[str, Any]:
