@@ -8,7 +8,6 @@ exactly which benchmark files it scored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import subprocess
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from alarm.shards import atomic_path, write_json
+from alarm.shards import atomic_path, file_checksum, write_json
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,6 @@ MANIFEST = "download.json"
 
 class ChecksumError(RuntimeError):
     pass
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _record(dest: Path, entry: dict[str, Any]) -> None:
@@ -52,7 +43,8 @@ def hub_file(repo: str, filename: str, revision: str, dest: Path) -> Path:
             repo_id=repo, repo_type="dataset", filename=filename, revision=revision, local_dir=dest
         )
     )
-    _record(dest, {"hub": repo, "revision": revision, "file": filename, "sha256": sha256_of(path)})
+    sha256 = file_checksum(path)
+    _record(dest, {"hub": repo, "revision": revision, "file": filename, "sha256": sha256})
     return path
 
 
@@ -98,7 +90,7 @@ def url_file(url: str, target: Path, sha256: str | None = None) -> Path:
     """``url`` saved as ``target``; a pinned ``sha256`` that does not match is an error."""
     with atomic_path(target) as tmp, urllib.request.urlopen(url, timeout=120) as response:
         tmp.write_bytes(response.read())
-        got = sha256_of(tmp)
+        got = file_checksum(tmp)
         if sha256 is not None and got != sha256:
             raise ChecksumError(f"{url}: sha256 {got}, expected {sha256}")
     _record(target.parent, {"url": url, "file": target.name, "sha256": got})
@@ -118,7 +110,8 @@ def gdrive_file(file_id: str, target: Path) -> Path:
             f"gdown could not fetch {url}; Drive limits the downloads of popular files, "
             "so retry later"
         ) from err
-    _record(target.parent, {"gdrive": file_id, "file": target.name, "sha256": sha256_of(target)})
+    sha256 = file_checksum(target)
+    _record(target.parent, {"gdrive": file_id, "file": target.name, "sha256": sha256})
     return target
 
 

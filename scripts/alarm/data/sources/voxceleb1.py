@@ -16,7 +16,6 @@ their pairs cannot be reproduced. Here the same procedure runs over sorted listi
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import random
 import shutil
@@ -35,6 +34,7 @@ from alarm.data.sources._multi_sound_common import (
     seconds_at_16k,
     unpack,
 )
+from alarm.shards import file_checksum
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def prepare(source_dir: Path, source: dict[str, Any]) -> None:
     if not (source_dir / "wav").is_dir():
         parts = [source_dir / "vox1" / name for name in sorted(PART_MD5)]
         for part in parts:
-            if _md5(part) != PART_MD5[part.name]:
+            if file_checksum(part, "md5") != PART_MD5[part.name]:
                 raise ValueError(f"{part}: md5 differs from the authors' {PART_MD5[part.name]}")
         joined = source_dir / "voxceleb.zip"
         with open(joined, "wb") as out:
@@ -66,14 +66,6 @@ def prepare(source_dir: Path, source: dict[str, Any]) -> None:
         joined.unlink()
     if not (source_dir / PAIRS).exists():
         _write_pairs(source_dir)
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _dev_speakers(source_dir: Path) -> list[tuple[str, str, str]]:
