@@ -19,14 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from alarm.config import load_config, stage_settings  # noqa: E402
+from alarm.config import load_config  # noqa: E402
+from alarm.files import read_shard  # noqa: E402
 from alarm.generation.backend import prefix_order, shared_prefix_fraction  # noqa: E402
 from alarm.generation.instruction import instruction_responses  # noqa: E402
 from alarm.generation.prompts_stage import generate_prompts  # noqa: E402
 from alarm.generation.r0 import generate_r0  # noqa: E402
 from alarm.generation.rephrase import rephrase  # noqa: E402
 from alarm.generation.vllm_backend import make_backend  # noqa: E402
-from alarm.shards import read_shard  # noqa: E402
+from alarm.registry import STAGES  # noqa: E402
 
 
 class Recording:
@@ -53,8 +54,12 @@ def main() -> None:
         raise SystemExit("no corpus items: run the default workflow (`make`) first")
 
     def settings(stage: str, **where) -> dict:
-        s = stage_settings(config, stage, **where)
-        return s | {"model_path": str(REPO / s["model_path"])}
+        return STAGES[stage].settings_of(config, **where)
+
+    def backend(stage: str):
+        role = config["generation"]["prompts" if stage == "generate_prompts" else "r0"]["model"]
+        llm = REPO / "results" / "pretrained" / "tiny" / role
+        return make_backend(settings(stage), STAGES[stage].knobs_of(config), llm)
 
     def first_shards(instruction: bool) -> list[dict]:
         datasets = [
@@ -67,7 +72,7 @@ def main() -> None:
     described, _ = first_shards(instruction=False)
     spoken, instruction_sets = first_shards(instruction=True)
     prompts_settings, r0_settings = settings("generate_prompts"), settings("generate_r0")
-    prompter, reasoner = make_backend(prompts_settings), make_backend(r0_settings)
+    prompter, reasoner = backend("generate_prompts"), backend("generate_r0")
 
     print(
         f"{'stage':<22}{'items':>6}{'items/s':>9}{'tokens':>8}{'tokens/s':>10}"

@@ -44,7 +44,7 @@ def rss_mb() -> float:
 
 def make_models(root: Path) -> None:
     from alarm.config import load_config
-    from alarm.model.tiny import make_tiny_model
+    from alarm.tiny.models import make_tiny_model
 
     config = load_config([REPO / "config" / "config.yaml"])
     for role, spec in config["pretrained"].items():
@@ -57,16 +57,16 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     import numpy as np
     import torch
 
-    import alarm.config as cfg
-    from alarm.config import load_config, model_settings
+    from alarm.config import load_config, model_spec, with_paths
     from alarm.model.alarm_model import ALARMModel, build_frontend
     from alarm.model.encoders import feature_extractor
     from alarm.model.layout import training_layout
-    from alarm.model.loading import load_llm, load_tokenizer
+    from alarm.model.loading import load_llm
+    from alarm.tokenizer import load_tokenizer
 
     config = load_config([REPO / "config" / "config.yaml"])
-    cfg.pretrained_path = lambda config, role: str(root / role)
-    settings = model_settings(config, model)
+    spec = model_spec(config, model)
+    settings = with_paths(spec, {r: str(root / r) for r in ["rlm", *spec["encoders"]]})
     settings["adapters"] = {k: {**v, "init_from": None} for k, v in settings["adapters"].items()}
     settings["adapters"] = {
         k: {kk: vv for kk, vv in v.items() if vv is not None}

@@ -64,19 +64,22 @@ def paper_lengths(n: int = 100_000) -> list[int]:
 
 def train_once(model: str, bucketing: bool, steps: int, run_dir: str) -> dict:
     """A short training run (own process, so the peak memory is its own)."""
-    from alarm.config import load_config, stage_settings
+    from alarm.config import load_config, with_paths
+    from alarm.registry import STAGES
     from alarm.training.loop import train
 
     config = load_config([REPO / "config" / "config.yaml"])
-    settings = stage_settings(config, "train_model", model=model)
-    settings["model"]["adapters"] = {
+    stage = STAGES["train_model"]
+    settings = stage.settings_of(config, model=model)
+    spec = settings["model"]
+    # Fresh adapters everywhere (no init_from), the default run's tiny networks.
+    spec["adapters"] = {
         k: {kk: vv for kk, vv in v.items() if kk != "init_from"}
-        for k, v in settings["model"]["adapters"].items()
+        for k, v in spec["adapters"].items()
     }
-    settings["model"]["llm_path"] = str(REPO / settings["model"]["llm_path"])
-    for enc in settings["model"]["encoders"].values():
-        enc["path"] = str(REPO / enc["path"])
-    settings["training"] |= {
+    tiny = REPO / "results" / "pretrained" / "tiny"
+    settings["model"] = with_paths(spec, {r: str(tiny / r) for r in ["rlm", *spec["encoders"]]})
+    settings["training"] |= stage.knobs_of(config, model=model) | {
         "max_steps": steps,
         "bucketing": bucketing,
         "eval_every": 10**6,
@@ -104,15 +107,17 @@ def main() -> None:
     if not (INDEX / "train.parquet").exists():
         raise SystemExit("no corpus index: run the default workflow (`make`) first")
 
-    from alarm.config import load_config, model_settings
+    from alarm.config import load_config, model_spec, with_paths
+    from alarm.files import read_shard
     from alarm.model.summary import model_summary
-    from alarm.shards import read_shard
     from alarm.training.data import sequence_length
 
     print("1. Padding fraction of LLM input batches")
     rows = read_shard(INDEX / "train.parquet")
     config = load_config([REPO / "config" / "config.yaml"])
-    summary = model_summary([model_settings(config, "al_whisper_r")])
+    tiny = REPO / "results" / "pretrained" / "tiny"
+    spec = model_spec(config, "al_whisper_r")
+    summary = model_summary([with_paths(spec, {r: str(tiny / r) for r in ("rlm", "whisper")})])
     rate, fixed = summary["audio_tokens_per_second"], summary["fixed_audio_tokens"]
     padding_table([sequence_length(r, rate, fixed) for r in rows], "default corpus index")
     padding_table(paper_lengths(), "paper-like length sample")

@@ -25,7 +25,7 @@ def paper_config() -> dict:
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, default_config) -> Path:
     """Every pretrained role of the default config as a tiny random model (no format fit)."""
-    from alarm.model.tiny import make_tiny_model
+    from alarm.tiny.models import make_tiny_model
 
     root = tmp_path_factory.mktemp("pretrained")
     for role, spec in default_config["pretrained"].items():
@@ -34,13 +34,24 @@ def tiny_models(tmp_path_factory, default_config) -> Path:
     return root
 
 
-@pytest.fixture
-def config_with_models(default_config, tiny_models):
-    """The default config whose pretrained paths point at the session's tiny models."""
-    import alarm.config
+@pytest.fixture(scope="session")
+def pretrained_dirs(tiny_models, default_config) -> dict[str, str]:
+    """ROLE -> directory for every pretrained role: what rules pass as --pretrained."""
+    return {role: str(tiny_models / role) for role in default_config["pretrained"]}
 
-    config = copy.deepcopy(default_config)
-    original = alarm.config.pretrained_path
-    alarm.config.pretrained_path = lambda config, role: str(tiny_models / role)
-    yield config
-    alarm.config.pretrained_path = original
+
+@pytest.fixture
+def config_with_models(default_config):
+    """A copy of the default config that a test may change."""
+    return copy.deepcopy(default_config)
+
+
+@pytest.fixture
+def model_settings(pretrained_dirs):
+    """model_settings(config, model, init=None): a model's spec with the tiny networks' paths."""
+    from alarm.config import model_spec, with_paths
+
+    def make(config, model, init=None):
+        return with_paths(model_spec(config, model), pretrained_dirs, init)
+
+    return make

@@ -1,25 +1,80 @@
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_every_subcommand_with_one_line():
     out = subprocess.run(
         [sys.executable, "-m", "alarm.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    from alarm.cli import COMMANDS
+    from alarm.registry import STAGES
 
-    for name, cmd in COMMANDS.items():
-        assert name in out, name
-        assert cmd.help and "\n" not in cmd.help
+    for stage in STAGES.values():
+        assert stage.command in out, stage.command
+        assert stage.help and "\n" not in stage.help
 
 
-def test_stages_need_settings_or_a_configfile():
-    result = subprocess.run(
-        [sys.executable, "-m", "alarm.cli", "audio-filter", "--input", "a", "--output", "b"],
-        capture_output=True,
-        text=True,
+def alarm(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "alarm.cli", *args], capture_output=True, text=True, cwd=REPO
     )
-    assert result.returncode == 2 and "--settings" in result.stderr
+
+
+def one_error_line(result) -> str:
+    """The message of a refused command: exit 2, one line, no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    return lines[-1]
+
+
+def test_an_unknown_stage_is_named():
+    assert "invalid choice: 'generate-r1'" in one_error_line(alarm("generate-r1"))
+
+
+def test_a_missing_key_is_named():
+    line = one_error_line(alarm("collect", "--shard", "0", "--source", "s", "--output", "o"))
+    assert "the following arguments are required: --dataset" in line
+
+
+def test_a_dataset_not_in_the_config_is_named():
+    line = one_error_line(
+        alarm("collect", "--dataset", "voxceleb9", "--shard", "0", "--source", "s", "--output", "o")
+    )
+    assert "dataset 'voxceleb9' is not in the configuration" in line
+
+
+def test_a_stage_by_hand_takes_the_default_config_and_names_a_missing_file():
+    # No --settings and no --configfile: config/config.yaml, as for the Snakefile.
+    line = one_error_line(alarm("audio-filter", "--input", "missing.parquet", "--output", "o"))
+    assert "no such file: missing.parquet" in line
+
+
+def test_bad_settings_json_is_named():
+    line = one_error_line(alarm("audio-filter", "--input", "a", "--output", "b", "--settings", "{"))
+    assert "--settings is not valid JSON" in line
+
+
+def test_by_hand_settings_are_the_rules(default_config):
+    """--configfile picks out of the config exactly what the Snakefile passes as --settings."""
+    import argparse
+
+    from alarm.registry import STAGES, resolve
+
+    keys = {"dataset": "synthetic_squad", "model": "alarm_ca", "role": "rlm",
+            "benchmark": "synthetic"}  # fmt: skip
+    for stage in STAGES.values():
+        ns = argparse.Namespace(
+            configfile=[str(REPO / "config" / "config.yaml")], settings=None, knobs=None, **keys
+        )
+        mine = {k: v for k, v in keys.items() if k in stage.keys}
+        if stage.name == "download_pretrained":
+            continue  # every role of the default config is a tiny model
+        got = resolve(stage, ns)
+        assert got.settings == stage.settings_of(default_config, **mine), stage.name
+        assert got.knobs == stage.knobs_of(default_config, **mine), stage.name
 
 
 def test_a_bad_configfile_is_a_clear_error(tmp_path):

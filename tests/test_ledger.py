@@ -5,8 +5,8 @@ import sys
 import pyarrow as pa
 import pytest
 
+from alarm.files import write_shard
 from alarm.ledger import Drop, Ledger, check_ledgers, ledger_path
-from alarm.shards import write_shard
 from alarm.stage import RowAccountingError, StageOutput, finish_stage
 
 SCHEMA = pa.schema([("uid", pa.string())])

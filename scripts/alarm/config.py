@@ -9,8 +9,7 @@ filled in by both. Errors name the offending key path.
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
-ENCODERS = ("whisper", "w2vbert", "muq", "sslam")
+DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
 
 class ConfigError(ValueError):
@@ -164,40 +163,9 @@ def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
     return validate_config(config)
 
 
-def settings_arg(value: str) -> dict[str, Any]:
-    """Parse a ``--settings`` JSON argument (the config section a rule hands its command)."""
-    try:
-        settings = json.loads(value)
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"--settings is not valid JSON: {err}") from err
-    if not isinstance(settings, dict):
-        raise ConfigError("--settings must be a JSON object")
-    return settings
-
-
-def pretrained_path(config: dict[str, Any], role: str) -> str:
-    """Where a pretrained network of ``role`` is materialised.
-
-    Hub snapshots and tiny models live apart, so a default run and a paper-scale run in
-    one directory never take each other's networks.
-    """
-    return f"results/pretrained/{'tiny' if 'tiny' in config['pretrained'][role] else 'hub'}/{role}"
-
-
-def generation_settings(config: dict[str, Any], stage: str) -> dict[str, Any]:
-    """A generation stage's block plus the backend choice, seed and model path."""
-    block = config["generation"][stage]
-    return {
-        **block,
-        "model_path": pretrained_path(config, block["model"]),
-        "backend": config["generation"]["backend"],
-        "batch_size": config["generation"]["batch_size"],
-        "seed": config["seed"],
-    }
-
-
-def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
-    """Everything needed to build a trained model: architecture, encoders, backbone."""
+def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """A trained model's architecture: adapters, fusion, encoders' layers, hub ids. No paths:
+    the networks' files reach a command as arguments (see :func:`with_paths`)."""
     spec = config["models"][model]
 
     def hub_repo(role: str) -> str | None:
@@ -208,20 +176,42 @@ def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
         "adapters": spec["adapters"],
         "fusion": spec["fusion"],
         "encoders": {
-            name: {
-                "layers": config["encoders"][name]["layers"],
-                "path": pretrained_path(config, name),
-                "hub": hub_repo(name),
-            }
+            name: {"layers": config["encoders"][name]["layers"], "hub": hub_repo(name)}
             for name in spec["adapters"]
         },
-        "llm_path": pretrained_path(config, "rlm"),
         "llm_hub": hub_repo("rlm"),
-        "init": {
-            name: f"results/models/{a['init_from']}/adapter.safetensors"
-            for name, a in spec["adapters"].items()
-            if "init_from" in a
+    }
+
+
+def with_paths(
+    spec: dict[str, Any],
+    pretrained: Mapping[str, str],
+    init: Mapping[str, str] | None = None,
+    *,
+    complete: bool = True,
+) -> dict[str, Any]:
+    """``spec`` with the files a job was given.
+
+    ``pretrained`` maps the backbone (``rlm``) and each encoder to its directory; ``init``
+    (training) maps each adapter with ``init_from`` to the checkpoint it starts from.
+    With ``complete=False`` a role may lack a path (the meta-device summary reads
+    reference configs instead).
+    """
+    missing = []
+    if complete:
+        roles = ["rlm", *spec["encoders"]]
+        missing += [f"--pretrained {r}=DIR" for r in roles if r not in pretrained]
+    if init is not None:
+        wanted = [n for n, a in spec["adapters"].items() if "init_from" in a]
+        missing += [f"--init {n}=FILE" for n in wanted if n not in init]
+    if missing:
+        raise ConfigError(f"{spec['name']}: missing {', '.join(missing)}")
+    return spec | {
+        "encoders": {
+            name: enc | {"path": pretrained.get(name)} for name, enc in spec["encoders"].items()
         },
+        "llm_path": pretrained.get("rlm"),
+        "init": dict(init or {}),
     }
 
 
@@ -233,83 +223,3 @@ def training_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
         if model in spec["train_for"]
     }
     return {**config["training"], **config["models"][model].get("training", {}), "data": data}
-
-
-def stage_settings(config: dict[str, Any], stage: str, **keys: str) -> dict[str, Any]:
-    """The part of the configuration one job of ``stage`` depends on.
-
-    Rules pass it to their command as ``--settings`` JSON, so Snakemake reruns a
-    job (and what depends on it) exactly when these settings change; the CLI
-    computes the same dict from ``--configfile`` when a stage is run by hand.
-    """
-    c = config
-    match stage:
-        case "make_tiny_model":
-            return {
-                "spec": c["pretrained"][keys["role"]]["tiny"],
-                "seed": c["seed"],
-                "n_candidates": c["generation"]["prompts"]["n_candidates"],
-            }
-        case "download_pretrained":
-            return c["pretrained"][keys["role"]]["hub"]
-        case "make_synthetic_corpus":
-            return c["synthetic"]
-        case "download_corpus" | "collect":
-            return c["datasets"][keys["dataset"]]
-        case "audio_filter":
-            return {"max_duration_s": c["filters"]["max_duration_s"]}
-        case "generate_prompts":
-            return generation_settings(c, "prompts")
-        case "generate_r0":
-            return generation_settings(c, "r0")
-        case "self_rephrase":
-            settings = generation_settings(c, "rephrase")
-            checker = settings["leak_checker"]
-            return settings | {
-                "leak_checker": checker | {"path": pretrained_path(config, checker["model"])}
-            }
-        case "instruction_responses":
-            return generation_settings(c, "instruction") | {
-                "variants": c["datasets"][keys["dataset"]]["instruction"]["variants"]
-            }
-        case "wer_filter":
-            return c["filters"]["wer"] | {"model_path": pretrained_path(config, "whisper")}
-        case "answer_length_filter":
-            return c["filters"]["answer_tokens"] | {
-                "tokenizer_path": pretrained_path(config, "rlm")
-            }
-        case "train_val_split":
-            instruction = c["datasets"][keys["dataset"]].get("instruction", {})
-            return c["split"] | {
-                "official_validation": instruction.get("official_validation", False)
-            }
-        case "corpus_index":
-            return {
-                "tokenizer_path": pretrained_path(config, "rlm"),
-                "datasets": {
-                    name: {"category": spec["category"], "train_for": spec["train_for"]}
-                    for name, spec in c["datasets"].items()
-                },
-            }
-        case "train_model":
-            return {
-                "model": model_settings(c, keys["model"]),
-                "training": training_settings(c, keys["model"]),
-                "datasets": {name: spec["category"] for name, spec in c["datasets"].items()},
-            }
-        case "model_summary":
-            members = c["models"][keys["model"]].get("ensemble", [keys["model"]])
-            return {"members": [model_settings(c, m) for m in members]}
-        case "convert_benchmark":
-            return {"seed": c["seed"], **c["benchmarks"][keys["benchmark"]]}
-        case "benchmark_generate":
-            spec = c["models"][keys["model"]]
-            members = spec.get("ensemble", [keys["model"]])
-            return {
-                "models": [model_settings(c, m) for m in members],
-                "weights": [f"results/models/{m}/adapter.safetensors" for m in members],
-                "inference": c["inference"],
-            }
-        case "score_benchmark":
-            return {"extraction": c["evaluation"]["extraction"]}
-    raise KeyError(f"unknown stage {stage!r}")

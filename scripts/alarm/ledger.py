@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alarm.shards import count_rows, write_json
+from alarm.files import count_rows, write_json
 
 LEDGER_SUFFIX = ".ledger.json"
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from alarm.files import read_shard, write_shard
 from alarm.ledger import Drop, Ledger, ledger_path
-from alarm.shards import read_shard, write_shard
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import soundfile as sf
 
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA
 from alarm.benchmarks.sources import convert_shard
+from alarm.files import read_shard
 from alarm.ledger import Ledger, ledger_path
-from alarm.shards import read_shard
 
 SUBTYPES = {"WAV": "PCM_16", "FLAC": "PCM_16", "MP3": "MPEG_LAYER_III"}
 

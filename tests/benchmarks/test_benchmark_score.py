@@ -6,7 +6,7 @@ import pytest
 
 from alarm.benchmarks.schema import RESPONSE_SCHEMA
 from alarm.benchmarks.score import score_benchmark, score_records
-from alarm.shards import write_shard
+from alarm.files import write_shard
 
 FOUR = ["Dog", "Cat", "Bird", "Car"]
 

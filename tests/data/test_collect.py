@@ -7,8 +7,8 @@ import soundfile as sf
 from alarm.data.collect import collect_shard
 from alarm.data.describe import audio_description
 from alarm.data.filters import audio_filter
+from alarm.files import read_shard
 from alarm.ledger import check_ledgers
-from alarm.shards import read_shard
 
 
 def _write_part(root, rows):

@@ -4,11 +4,9 @@ import pyarrow as pa
 
 from alarm.data.filters import answer_length_filter, normalise_for_wer
 from alarm.data.index import corpus_index, corpus_stats
-from alarm.data.items import ITEM_SCHEMA
+from alarm.data.items import INSTRUCTION_SCHEMA, ITEM_SCHEMA, REPHRASED_SCHEMA
 from alarm.data.split import assign_splits, train_val_split
-from alarm.generation.instruction import INSTRUCTION_SCHEMA
-from alarm.generation.rephrase import REPHRASED_SCHEMA
-from alarm.shards import read_shard, write_shard
+from alarm.files import read_shard, write_shard
 
 
 def _rephrased(uid, target):
@@ -28,7 +26,7 @@ def _rephrased(uid, target):
 
 def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models):
     tok_path = str(tiny_models / "rlm")
-    from alarm.model.loading import load_tokenizer
+    from alarm.tokenizer import load_tokenizer
 
     tok = load_tokenizer(tok_path)
     words = [" word"] * 130  # one token each
@@ -42,7 +40,8 @@ def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models):
     ]
     write_shard(rows, tmp_path / "in.parquet", REPHRASED_SCHEMA)
     ledger = answer_length_filter(
-        {"min": 100, "max": 120, "tokenizer_path": tok_path},
+        {"min": 100, "max": 120},
+        tok_path,
         tmp_path / "in.parquet",
         tmp_path / "out.parquet",
     )
@@ -104,9 +103,11 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
         for r in raw
     ]
     write_shard(rows, tmp_path / "in.parquet", INSTRUCTION_SCHEMA)
-    settings = {"model_path": str(tiny_models / "whisper"), "batch_size": 2, "max_new_tokens": 4}
+    settings = {"batch_size": 2, "max_new_tokens": 4}
+    whisper = str(tiny_models / "whisper")
     loose = wer_filter(
         settings | {"threshold": 1000.0},
+        whisper,
         tmp_path / "in.parquet",
         tmp_path / "raw.parquet",
         tmp_path / "loose.parquet",
@@ -116,6 +117,7 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
     assert kept[0]["wer"] >= 0 and isinstance(kept[0]["asr_transcript"], str)
     strict = wer_filter(
         settings | {"threshold": 0.0},
+        whisper,
         tmp_path / "in.parquet",
         tmp_path / "raw.parquet",
         tmp_path / "strict.parquet",
@@ -221,12 +223,10 @@ def test_index_joins_by_uid_and_expands_instruction_variants(tmp_path, tiny_mode
         tmp_path / "split.parquet",
         split_schema,
     )
-    settings = {
-        "tokenizer_path": str(tiny_models / "rlm"),
-        "datasets": {"s": {"category": "speech"}, "q": {"category": "instruction"}},
-    }
+    settings = {"datasets": {"s": {"category": "speech"}, "q": {"category": "instruction"}}}
     ledger = corpus_index(
         settings,
+        tiny_models / "rlm",
         [tmp_path / "s_targets.parquet", tmp_path / "q_targets.parquet"],
         [tmp_path / "s_items.parquet", tmp_path / "q_items.parquet"],
         [tmp_path / "split.parquet"],

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from alarm.generation.backend import Request, Result
-from alarm.model.offline_tokenizers import qwen3_tokenizer
+from alarm.tiny.tokenizers import qwen3_tokenizer
 
 
 class ScriptedBackend:

@@ -6,20 +6,19 @@ import pytest
 import torch
 from transformers import AutoConfig
 
+from alarm.benchmarks.inference import AudioLM, benchmark_generate
 from alarm.benchmarks.sources import convert_shard
-from alarm.config import model_settings, stage_settings
 from alarm.data.audio import decode, to_mono
 from alarm.data.synthetic import make_synthetic_corpus
-from alarm.generation.inference import AudioLM, benchmark_generate
+from alarm.files import read_shard
 from alarm.model.alarm_model import build_frontend, save_trained
 from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
-from alarm.shards import read_shard
 
 INFERENCE = {"thinking_budget": 6, "max_tokens": 12, "batch_size": 4}
 
 
 @pytest.fixture
-def trained(config_with_models, tmp_path):
+def trained(config_with_models, model_settings, tmp_path):
     """model -> (settings, adapter.safetensors) of freshly initialised front ends."""
     llm_path = model_settings(config_with_models, "al_whisper_r")["llm_path"]
     hidden_size = AutoConfig.from_pretrained(llm_path).hidden_size
@@ -77,11 +76,10 @@ def test_the_ensemble_hears_the_audio_once_per_member(trained, config_with_model
 def test_benchmark_generation_keeps_every_row_and_counts_those_without_audio(
     trained, config_with_models, benchmark_shard, tmp_path
 ):
-    settings = stage_settings(config_with_models, "benchmark_generate", model="al_whisper_r")
-    settings["weights"] = [trained["al_whisper_r"][1]]
-    settings["inference"] |= INFERENCE
+    settings, weights = trained["al_whisper_r"]
+    model = AudioLM([settings], [weights], config_with_models["inference"] | INFERENCE)
     output = tmp_path / "responses.parquet"
-    benchmark_generate(settings, benchmark_shard, output)
+    benchmark_generate(model, benchmark_shard, output)
     rows = read_shard(output)
     assert [r["uid"] for r in rows] == [r["uid"] for r in read_shard(benchmark_shard)]
     assert [r["response"] is None for r in rows] == [bool(r["audio_error"]) for r in rows]

@@ -1,4 +1,5 @@
-from alarm.generation.instruction import instruction_responses, instruction_text
+from alarm.data.items import instruction_text
+from alarm.generation.instruction import instruction_responses
 from alarm.generation.r0 import R0_SYSTEM_PROMPT, generate_r0, r0_messages
 
 SETTINGS = {

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from alarm.config import model_settings
 from alarm.generation.backend import Request, Sampling, chat_ids
 from alarm.model.alarm_model import ALARMModel, build_frontend
 from alarm.model.encoders import feature_extractor, load_encoder
 from alarm.model.layout import training_layout
-from alarm.model.loading import load_llm, load_tokenizer
+from alarm.model.loading import load_llm
+from alarm.tokenizer import load_tokenizer
 
 pytestmark = pytest.mark.gpu
 
@@ -32,7 +32,7 @@ def test_every_encoder_runs_on_the_gpu_in_bf16(name, tiny_models, default_config
     assert out.states.shape[1] == 2 and torch.isfinite(out.states.float()).all()  # (L, B, T, D)
 
 
-def test_a_training_step_on_the_gpu(config_with_models, cuda):
+def test_a_training_step_on_the_gpu(config_with_models, model_settings, cuda):
     settings = model_settings(config_with_models, "al_whisper_r")
     llm = load_llm(settings["llm_path"], torch.bfloat16).to(cuda)
     tokenizer = load_tokenizer(settings["llm_path"])

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from alarm.config import model_settings
 from alarm.model.alarm_model import (
     IGNORE,
     ALARMModel,
     CheckpointError,
     build_frontend,
-    load_checkpoint,
+    load_trained_weights,
     save_trained,
 )
 from alarm.model.encoders import feature_extractor
@@ -24,7 +23,8 @@ from alarm.model.layout import (
     piece_ids,
     training_layout,
 )
-from alarm.model.loading import load_llm, load_tokenizer
+from alarm.model.loading import load_llm
+from alarm.tokenizer import load_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +48,25 @@ def _features(settings, seconds=(1.3, 2.0)):
     return out
 
 
-def _model(config, name, parts, tmp_path=None):
-    llm, tok = parts
-    settings = model_settings(config, name)
-    return ALARMModel([build_frontend(settings, llm.config.hidden_size)], llm, tok), settings
+@pytest.fixture
+def build(model_settings, parts):
+    """build(config, name) -> (ALARMModel with one fresh front end, its settings)."""
+
+    def make(config, name):
+        llm, tok = parts
+        settings = model_settings(config, name)
+        return ALARMModel([build_frontend(settings, llm.config.hidden_size)], llm, tok), settings
+
+    return make
 
 
 def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
-    config_with_models, parts, tmp_path
+    config_with_models, parts, build, model_settings, tmp_path
 ):
     config = config_with_models
     # ALARM-CA loads its adapters from the single-encoder models: write those first.
     for single in ("al_whisper_r", "al_w2vbert2_r", "al_muq_r", "al_sslam_r"):
-        model, settings = _model(config, single, parts)
+        model, settings = build(config, single)
         save_trained(model.frontends[0], settings, tmp_path / single)
     for name in ("al_whisper_r", "alarm_ca", "alarm_p"):
         settings = model_settings(config, name)
@@ -71,7 +77,7 @@ def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
         }
         if name == "alarm_p":
             save_trained(
-                _model(config, "al_whisper_instruct_r", parts)[0].frontends[0],
+                build(config, "al_whisper_instruct_r")[0].frontends[0],
                 model_settings(config, "al_whisper_instruct_r"),
                 tmp_path / "al_whisper_instruct_r",
             )
@@ -102,8 +108,8 @@ def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
             p.grad = None
 
 
-def test_loss_covers_only_the_target(config_with_models, parts):
-    model, settings = _model(config_with_models, "al_muq_r", parts)
+def test_loss_covers_only_the_target(config_with_models, build):
+    model, settings = build(config_with_models, "al_muq_r")
     model.eval()
     tok = model.tokenizer
     target = "Some reasoning.\n</think>\n\nAn answer."
@@ -148,7 +154,7 @@ def test_training_and_inference_layouts(parts):
     ]
 
 
-def test_ensemble_embedding_layout_token_by_token(config_with_models, parts):
+def test_ensemble_embedding_layout_token_by_token(config_with_models, parts, model_settings):
     llm, tok = parts
     members = [model_settings(config_with_models, m) for m in ("al_muq_r", "al_whisper_r")]
     frontends = [build_frontend(s, llm.config.hidden_size) for s in members]
@@ -194,8 +200,8 @@ def test_ensemble_embedding_layout_token_by_token(config_with_models, parts):
     )
 
 
-def test_checkpoints_hold_no_frozen_backbone_or_encoder_weight(config_with_models, parts, tmp_path):
-    model, settings = _model(config_with_models, "al_whisper_r", parts)
+def test_checkpoints_hold_no_frozen_backbone_or_encoder_weight(config_with_models, build, tmp_path):
+    model, settings = build(config_with_models, "al_whisper_r")
     save_trained(model.frontends[0], settings, tmp_path)
     from safetensors.torch import load_file
 
@@ -207,13 +213,13 @@ def test_checkpoints_hold_no_frozen_backbone_or_encoder_weight(config_with_model
     assert sum(
         v.numel() for k, v in keys.items() if "running" not in k and "num_batches" not in k
     ) == sum(p.numel() for p in model.frontends[0].parameters() if p.requires_grad)
-    fresh, _ = _model(config_with_models, "al_whisper_r", parts)
-    load_checkpoint(fresh.frontends[0], tmp_path / "adapter.safetensors")
-    other, _ = _model(config_with_models, "al_muq_r", parts)
+    fresh, _ = build(config_with_models, "al_whisper_r")
+    load_trained_weights(fresh.frontends[0], tmp_path / "adapter.safetensors")
+    other, _ = build(config_with_models, "al_muq_r")
     with pytest.raises(CheckpointError, match="does not fit"):
-        load_checkpoint(other.frontends[0], tmp_path / "adapter.safetensors")
+        load_trained_weights(other.frontends[0], tmp_path / "adapter.safetensors")
     (tmp_path / "broken.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot be read"):
-        load_checkpoint(fresh.frontends[0], tmp_path / "broken.safetensors")
+        load_trained_weights(fresh.frontends[0], tmp_path / "broken.safetensors")
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_checkpoint(fresh.frontends[0], tmp_path / "missing.safetensors")
+        load_trained_weights(fresh.frontends[0], tmp_path / "missing.safetensors")

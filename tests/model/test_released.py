@@ -4,6 +4,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from alarm.config import with_paths
 from alarm.model.alarm_model import CheckpointError, build_frontend
 from alarm.model.released import load_released, released_settings
 
@@ -100,9 +101,8 @@ AUTHOR_KEYS = {
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_released_checkpoints_load_by_the_authors_key_names(tiny_models, tmp_path, name):
-    encoders = {e: {"path": str(tiny_models / e)} for e in ("whisper", "w2vbert", "muq", "sslam")}
-    settings = released_settings(CONFIGS[name], name, encoders, str(tiny_models / "rlm"))
+def test_released_checkpoints_load_by_the_authors_key_names(pretrained_dirs, tmp_path, name):
+    settings = with_paths(released_settings(CONFIGS[name], name), pretrained_dirs)
     ours = build_frontend(settings, llm_dim=96)
     # a full released save: audio parts under "model.", plus LLM and encoder keys to ignore
     state = {
@@ -123,15 +123,17 @@ def test_released_checkpoints_load_by_the_authors_key_names(tiny_models, tmp_pat
         assert torch.equal(value, state[f"model.{key}"]), key
 
 
-def test_a_mismatching_release_is_refused(tiny_models, tmp_path):
-    encoders = {e: {"path": str(tiny_models / e)} for e in ("whisper", "w2vbert", "muq", "sslam")}
+def test_a_mismatching_release_is_refused(pretrained_dirs, tmp_path):
+    pretrained = pretrained_dirs
     single = build_frontend(
-        released_settings(CONFIGS["AL-Whisper-R"], "w", encoders, "rlm"), llm_dim=96
+        with_paths(released_settings(CONFIGS["AL-Whisper-R"], "w"), pretrained), llm_dim=96
     )
     save_file(
         {f"model.{k}": v for k, v in single.trainable_state_dict().items()},
         str(tmp_path / "m.safetensors"),
     )
-    ca = build_frontend(released_settings(CONFIGS["ALARM-CA"], "ca", encoders, "rlm"), llm_dim=96)
+    ca = build_frontend(
+        with_paths(released_settings(CONFIGS["ALARM-CA"], "ca"), pretrained), llm_dim=96
+    )
     with pytest.raises(CheckpointError, match="does not fit"):
         load_released(ca, tmp_path)

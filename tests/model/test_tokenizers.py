@@ -1,6 +1,6 @@
 import pytest
 
-from alarm.model.offline_tokenizers import qwen3_tokenizer, whisper_tokenizer
+from alarm.tiny.tokenizers import qwen3_tokenizer, whisper_tokenizer
 
 
 @pytest.fixture(scope="module")

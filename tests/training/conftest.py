@@ -6,13 +6,13 @@ import copy
 
 import pytest
 
-from alarm.config import model_settings, training_settings
+from alarm.config import training_settings
 from alarm.data.collect import collect_shard
 from alarm.data.filters import audio_filter
 from alarm.data.index import INDEX_SCHEMA
 from alarm.data.synthetic import make_synthetic_corpus
-from alarm.model.loading import load_tokenizer
-from alarm.shards import read_shard, write_shard
+from alarm.files import read_shard, write_shard
+from alarm.tokenizer import load_tokenizer
 
 PARTS = {
     "synthetic_speech": ("speech", "speech"),
@@ -90,7 +90,7 @@ def tiny_corpus(tmp_path_factory, tiny_models):
 
 
 @pytest.fixture
-def train_settings(config_with_models, tiny_corpus):
+def train_settings(config_with_models, model_settings, tiny_corpus):
     """settings(model, **training overrides) for alarm.training.loop.train."""
     config = copy.deepcopy(config_with_models)
     for name, (_, category) in PARTS.items():

@@ -15,12 +15,15 @@ from alarm.training.loop import train
 pytestmark = pytest.mark.slow
 
 
-def _command(settings_file, corpus, run_dir, model):
+def _command(settings_file, corpus, run_dir, model, files):
+    """`alarm train-model` as the rule runs it: settings and knobs as JSON, files as pairs."""
+    settings = json.loads(settings_file.read_text())
+    knobs = {k: settings["training"].pop(k) for k in ("checkpoint_every", "num_workers")}
     return [
         sys.executable,
         "-m",
         "alarm.cli",
-        "train",
+        "train-model",
         "--model",
         model,
         "--train",
@@ -29,8 +32,14 @@ def _command(settings_file, corpus, run_dir, model):
         str(corpus / "validation.parquet"),
         "--run-dir",
         str(run_dir),
+        "--pretrained",
+        *(f"{role}={path}" for role, path in files["pretrained"].items()),
+        "--init",
+        *(f"{encoder}={path}" for encoder, path in files["init"].items()),
         "--settings",
-        settings_file.read_text(),
+        json.dumps(settings),
+        "--knobs",
+        json.dumps(knobs),
     ]
 
 
@@ -39,7 +48,9 @@ def _step(run_dir):
     return json.loads(progress.read_text())["step"] if progress.exists() else 0
 
 
-def test_kill_and_restart_gives_the_uninterrupted_weights(train_settings, tiny_corpus, tmp_path):
+def test_kill_and_restart_gives_the_uninterrupted_weights(
+    train_settings, tiny_corpus, pretrained_dirs, tmp_path
+):
     # ALARM-CA: frozen loaded adapters, BatchNorm, and dropout (so RNG state matters).
     init = {}
     for single, enc in (
@@ -59,15 +70,18 @@ def test_kill_and_restart_gives_the_uninterrupted_weights(train_settings, tiny_c
     settings["model"]["init"] = init
     settings_file = tmp_path / "settings.json"
     settings_file.write_text(json.dumps(settings))
+    files = {"pretrained": pretrained_dirs, "init": init}
 
     reference = tmp_path / "reference"
     subprocess.run(
-        _command(settings_file, tiny_corpus, reference, "alarm_ca"), check=True, capture_output=True
+        _command(settings_file, tiny_corpus, reference, "alarm_ca", files),
+        check=True,
+        capture_output=True,
     )
 
     interrupted = tmp_path / "interrupted"
     process = subprocess.Popen(
-        _command(settings_file, tiny_corpus, interrupted, "alarm_ca"),
+        _command(settings_file, tiny_corpus, interrupted, "alarm_ca", files),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -79,7 +93,7 @@ def test_kill_and_restart_gives_the_uninterrupted_weights(train_settings, tiny_c
     assert 4 <= _step(interrupted) < 8 and not (interrupted / "adapter.safetensors").exists()
 
     resumed = subprocess.run(
-        _command(settings_file, tiny_corpus, interrupted, "alarm_ca"),
+        _command(settings_file, tiny_corpus, interrupted, "alarm_ca", files),
         capture_output=True,
         text=True,
         check=True,

@@ -6,8 +6,8 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from alarm.data.index import INDEX_SCHEMA
+from alarm.files import read_shard, write_shard
 from alarm.model.alarm_model import CheckpointError
-from alarm.shards import read_shard, write_shard
 from alarm.training.data import DataError
 from alarm.training.loop import train
 

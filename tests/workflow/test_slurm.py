@@ -40,7 +40,7 @@ IMAGE_OF = {
     "self-rephrase": "vllm",
     "instruction-responses": "vllm",
     "wer-filter": "train",
-    "train": "train",
+    "train-model": "train",
 }
 
 

@@ -37,9 +37,8 @@ rule convert_benchmark:
 
 rule benchmark_generate:
     input:
+        unpack(evaluated_model),
         image_input("vllm"),
-        weights=evaluated_model,
-        pretrained=lambda w: pretrained("rlm", *encoder_roles(w.model)),
         questions="results/benchmarks/data/{benchmark}/{shard}.parquet",
     output:
         "results/benchmarks/{benchmark}/{model}/responses/{shard}.parquet",
@@ -55,11 +54,15 @@ rule benchmark_generate:
     resources:
         mem_mb=resources("inference")["mem_mb"],
         runtime=resources("inference")["runtime"],
+        run_knobs=lambda w: knobs("benchmark_generate", model=w.model),
     params:
         settings=lambda w: settings("benchmark_generate", model=w.model),
+        pretrained=pairs("pretrained"),
+        weights=pairs("weights"),
     shell:
         "alarm benchmark-generate --model {wildcards.model} --input {input.questions} "
-        "--output {output} --settings {params.settings:q} > {log} 2>&1"
+        "--pretrained {params.pretrained} --weights {params.weights} --output {output} "
+        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 rule score_benchmark:
@@ -79,7 +82,7 @@ rule score_benchmark:
     container:
         image("data")
     params:
-        settings=settings("score_benchmark"),
+        settings=lambda w: settings("score_benchmark", benchmark=w.benchmark),
     shell:
         "alarm score-benchmark --benchmark {wildcards.benchmark} --responses {input.responses} "
         "--scores {output.scores} --predictions {output.predictions} "

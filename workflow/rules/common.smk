@@ -6,17 +6,14 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
+from snakemake.io import strip_wildcard_constraints
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 from alarm.cluster import image_problems, profile_problems
-from alarm.config import (
-    check_references,
-    pretrained_path,
-    stage_settings,
-    training_settings,
-)
-from alarm.shards import shard_name
+from alarm.config import check_references, training_settings
+from alarm.registry import STAGES
+from alarm.sharding import shard_name
 
 
 # Without containers, jobs run the `alarm` command of the environment running Snakemake
@@ -89,8 +86,18 @@ def check_run():
 
 
 def settings(stage, **keys):
-    """The config section a job depends on, as JSON for its command's --settings."""
-    return json.dumps(stage_settings(config, stage, **keys), sort_keys=True)
+    """What changes a job's output (the registry's selector), as JSON for --settings.
+
+    Rules pass it as a param: Snakemake reruns a job exactly when it changes."""
+    return json.dumps(STAGES[stage].settings_of(config, **keys), sort_keys=True)
+
+
+def knobs(stage, **keys):
+    """A job's run knobs (speed, never results), as JSON for --knobs.
+
+    Rules pass them as a resource, which is no rerun trigger: retuning a batch size or
+    vLLM's memory share reruns nothing."""
+    return json.dumps(STAGES[stage].knobs_of(config, **keys), sort_keys=True)
 
 
 def shards(dataset):
@@ -105,35 +112,36 @@ def shard_files(stage, datasets=DATASETS):
 
 
 def rephrase_models():
-    """The rephraser, and the leak checker's model when the checker is on."""
+    """The rephraser (llm), and the leak checker's model (checker) when the checker is on."""
     rephrase = config["generation"]["rephrase"]
     checker = rephrase["leak_checker"]
-    return [rephrase["model"]] + ([checker["model"]] if checker["enabled"] else [])
+    models = {"llm": pretrained_dir(rephrase["model"])}
+    if checker["enabled"]:
+        models["checker"] = pretrained_dir(checker["model"])
+    return models
 
 
 def every_shard():
-    """Each shard file of every per-shard stage, corpus and benchmarks."""
-    corpus = (
-        shard_files("raw")
-        + shard_files("items")
-        + [
-            f
-            for stage in ("prompts", "r0", "rephrased", "targets")
-            for f in shard_files(stage, DESCRIBED)
-        ]
-        + shard_files("instruction", INSTRUCTION)
-        + shard_files("wer_filtered", WER_FILTERED)
-    )
-    benchmarks = [
-        path
-        for b in BENCHMARKS
-        for s in benchmark_shards(b)
-        for path in [
-            f"results/benchmarks/data/{b}/{s}.parquet",
-            *(f"results/benchmarks/{b}/{m}/responses/{s}.parquet" for m in EVALUATED),
-        ]
-    ]
-    return corpus + benchmarks
+    """Each file of every per-shard stage (an output with a {shard} wildcard), over the
+    datasets (or benchmarks and models) its constraints admit: a new per-shard stage is
+    a target of `all` without being listed anywhere."""
+    files = []
+    for producer in workflow.rules:
+        for pattern in map(strip_wildcard_constraints, producer.output):
+            if "{shard}" not in pattern:
+                continue
+            if "{dataset}" in pattern:
+                values = [dict(dataset=d, shard=s) for d in DATASETS for s in shards(d)]
+            else:
+                values = [
+                    dict(benchmark=b, shard=s, model=m)
+                    for b in BENCHMARKS
+                    for s in benchmark_shards(b)
+                    for m in EVALUATED
+                ]
+            candidates = {pattern.format(**v) for v in values}
+            files += sorted(path for path in candidates if producer.is_producer(path))
+    return files
 
 
 def benchmark_shards(benchmark):
@@ -144,8 +152,36 @@ def resources(family):
     return config["resources"][family]
 
 
+def pretrained_dir(role):
+    """Where a pretrained role's network is materialised: hub snapshots and tiny models live
+    apart, so a default and a paper-scale run in one directory never take each other's.
+    """
+    kind = "tiny" if "tiny" in config["pretrained"][role] else "hub"
+    return f"results/pretrained/{kind}/{role}"
+
+
+def named(prefix, paths):
+    """Inputs named <prefix>_<name>, which `pairs(prefix)` hands a command as name=path."""
+    return {f"{prefix}_{name}": path for name, path in paths.items()}
+
+
 def pretrained(*roles):
-    return [pretrained_path(config, role) for role in roles]
+    return named("pretrained", {role: pretrained_dir(role) for role in roles})
+
+
+def pairs(prefix):
+    """A params function: `name=path` for each input named <prefix>_<name>. It is derived
+    from the inputs, so it is no rerun trigger of its own (the inputs are)."""
+
+    def render(wildcards, input):
+        start = f"{prefix}_"
+        return " ".join(
+            f"{name[len(start):]}={path}"
+            for name, path in input.items()
+            if name.startswith(start)
+        )
+
+    return render
 
 
 GPU_IMAGES = ("train", "vllm")
@@ -188,26 +224,43 @@ def targets(dataset):
     return [f"results/corpus/{stage}/{dataset}/{s}.parquet" for s in shards(dataset)]
 
 
+def trained_weights(model):
+    return f"results/models/{model}/adapter.safetensors"
+
+
 def model_inputs(wildcards):
-    """What training a model needs: the corpus index and the models it starts from."""
+    """What training a model needs: the corpus index, its networks, the adapters it starts
+    from (ALARM-CA, ALARM-P: another model's trained adapter per encoder)."""
     spec = config["models"][wildcards.model]
-    sources = sorted(
-        {a["init_from"] for a in spec["adapters"].values() if "init_from" in a}
-    )
-    roles = ["rlm", *spec["adapters"]]
+    init = {
+        encoder: trained_weights(adapter["init_from"])
+        for encoder, adapter in spec["adapters"].items()
+        if "init_from" in adapter
+    }
     return {
         "train": "results/corpus/index/train.parquet",
         "validation": "results/corpus/index/validation.parquet",
-        "init": [f"results/models/{m}/adapter.safetensors" for m in sources],
-        "pretrained": pretrained(*roles),
+        **pretrained("rlm", *spec["adapters"]),
+        **named("init", init),
     }
 
 
 def evaluated_model(wildcards):
-    """A model's trained weights, or those of every member of an ensemble."""
+    """A model's trained weights (every member's, for an ensemble) and its networks."""
     spec = config["models"][wildcards.model]
     members = spec.get("ensemble", [wildcards.model])
-    return [f"results/models/{m}/adapter.safetensors" for m in members]
+    return {
+        **named("weights", {m: trained_weights(m) for m in members}),
+        **pretrained("rlm", *encoder_roles(wildcards.model)),
+    }
+
+
+def summary_inputs(wildcards):
+    """The networks whose config.json a summary reads: local tiny models only (hub roles
+    are summarised from their reference configs, without downloading)."""
+    return pretrained(
+        *[r for r in ["rlm", *encoder_roles(wildcards.model)] if r in TINY]
+    )
 
 
 def encoder_roles(model):

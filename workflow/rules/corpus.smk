@@ -26,6 +26,8 @@ rule make_tiny_model:
 
 
 rule download_pretrained:
+    input:
+        image_input("data"),
     output:
         directory("results/pretrained/hub/{role}"),
     log:

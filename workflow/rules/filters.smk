@@ -4,7 +4,7 @@
 rule wer_filter:
     input:
         image_input("train"),
-        pretrained("whisper"),
+        whisper=pretrained_dir("whisper"),
         responses="results/corpus/instruction/{dataset}/{shard}.parquet",
         raw="results/corpus/raw/{dataset}/{shard}.parquet",
     output:
@@ -21,17 +21,19 @@ rule wer_filter:
     resources:
         mem_mb=resources("generation")["mem_mb"],
         runtime=resources("generation")["runtime"],
+        run_knobs=knobs("wer_filter"),
     params:
-        settings=lambda w: settings("wer_filter"),
+        settings=settings("wer_filter"),
     shell:
-        "alarm wer-filter --input {input.responses} --raw {input.raw} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm wer-filter --input {input.responses} --raw {input.raw} "
+        "--whisper {input.whisper} --output {output} --settings {params.settings:q} "
+        "--knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 rule answer_length_filter:
     input:
         image_input("data"),
-        pretrained(config["generation"]["r0"]["model"]),
+        tokenizer=pretrained_dir("rlm"),
         rephrased="results/corpus/rephrased/{dataset}/{shard}.parquet",
     output:
         "results/corpus/targets/{dataset}/{shard}.parquet",
@@ -48,10 +50,10 @@ rule answer_length_filter:
         mem_mb=resources("cpu")["mem_mb"],
         runtime=resources("cpu")["runtime"],
     params:
-        settings=lambda w: settings("answer_length_filter"),
+        settings=settings("answer_length_filter"),
     shell:
-        "alarm answer-length-filter --input {input.rephrased} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm answer-length-filter --input {input.rephrased} --tokenizer {input.tokenizer} "
+        "--output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule train_val_split:
@@ -80,7 +82,7 @@ rule train_val_split:
 rule corpus_index:
     input:
         image_input("data"),
-        pretrained("rlm"),
+        tokenizer=pretrained_dir("rlm"),
         targets=[t for d in DATASETS for t in targets(d)],
         clips=shard_files("items"),
         splits=expand("results/corpus/split/{dataset}.parquet", dataset=DATASETS),
@@ -99,7 +101,7 @@ rule corpus_index:
         settings=settings("corpus_index"),
     shell:
         "alarm corpus-index --targets {input.targets} --items {input.clips} --splits {input.splits} "
-        "--train {output.train} --validation {output.validation} "
+        "--tokenizer {input.tokenizer} --train {output.train} --validation {output.validation} "
         "--settings {params.settings:q} > {log} 2>&1"
 
 

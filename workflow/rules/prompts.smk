@@ -5,7 +5,7 @@
 rule generate_prompts:
     input:
         image_input("vllm"),
-        pretrained(config["generation"]["prompts"]["model"]),
+        llm=pretrained_dir(config["generation"]["prompts"]["model"]),
         clips="results/corpus/items/{dataset}/{shard}.parquet",
     output:
         "results/corpus/prompts/{dataset}/{shard}.parquet",
@@ -21,8 +21,9 @@ rule generate_prompts:
     resources:
         mem_mb=resources("generation")["mem_mb"],
         runtime=resources("generation")["runtime"],
+        run_knobs=knobs("generate_prompts"),
     params:
-        settings=lambda w: settings("generate_prompts"),
+        settings=settings("generate_prompts"),
     shell:
-        "alarm generate-prompts --input {input.clips} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm generate-prompts --input {input.clips} --llm {input.llm} --output {output} "
+        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"

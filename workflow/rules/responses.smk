@@ -6,7 +6,7 @@
 rule generate_r0:
     input:
         image_input("vllm"),
-        pretrained(config["generation"]["r0"]["model"]),
+        llm=pretrained_dir(config["generation"]["r0"]["model"]),
         prompts="results/corpus/prompts/{dataset}/{shard}.parquet",
     output:
         "results/corpus/r0/{dataset}/{shard}.parquet",
@@ -22,17 +22,18 @@ rule generate_r0:
     resources:
         mem_mb=resources("generation")["mem_mb"],
         runtime=resources("generation")["runtime"],
+        run_knobs=knobs("generate_r0"),
     params:
-        settings=lambda w: settings("generate_r0"),
+        settings=settings("generate_r0"),
     shell:
-        "alarm generate-r0 --input {input.prompts} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm generate-r0 --input {input.prompts} --llm {input.llm} --output {output} "
+        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 rule self_rephrase:
     input:
         image_input("vllm"),
-        pretrained(*rephrase_models()),
+        **rephrase_models(),
         r0="results/corpus/r0/{dataset}/{shard}.parquet",
     output:
         "results/corpus/rephrased/{dataset}/{shard}.parquet",
@@ -48,17 +49,22 @@ rule self_rephrase:
     resources:
         mem_mb=resources("generation")["mem_mb"],
         runtime=resources("generation")["runtime"],
+        run_knobs=knobs("self_rephrase"),
     params:
-        settings=lambda w: settings("self_rephrase"),
+        settings=settings("self_rephrase"),
+        checker=lambda w, input: (
+            f"--checker-llm {input.checker}" if "checker" in input.keys() else ""
+        ),
     shell:
-        "alarm self-rephrase --input {input.r0} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm self-rephrase --input {input.r0} --llm {input.llm} {params.checker} "
+        "--output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} "
+        "> {log} 2>&1"
 
 
 rule instruction_responses:
     input:
         image_input("vllm"),
-        pretrained(config["generation"]["instruction"]["model"]),
+        llm=pretrained_dir(config["generation"]["instruction"]["model"]),
         clips="results/corpus/items/{dataset}/{shard}.parquet",
     output:
         "results/corpus/instruction/{dataset}/{shard}.parquet",
@@ -74,8 +80,10 @@ rule instruction_responses:
     resources:
         mem_mb=resources("generation")["mem_mb"],
         runtime=resources("generation")["runtime"],
+        run_knobs=lambda w: knobs("instruction_responses", dataset=w.dataset),
     params:
         settings=lambda w: settings("instruction_responses", dataset=w.dataset),
     shell:
-        "alarm instruction-responses --input {input.clips} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm instruction-responses --dataset {wildcards.dataset} --input {input.clips} "
+        "--llm {input.llm} --output {output} --settings {params.settings:q} "
+        "--knobs {resources.run_knobs:q} > {log} 2>&1"

@@ -28,13 +28,17 @@ rule train_model:
     resources:
         mem_mb=resources("training")["mem_mb"],
         runtime=resources("training")["runtime"],
+        run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
         settings=lambda w: settings("train_model", model=w.model),
-        run_dir=lambda w: f"results/models/{w.model}",
+        pretrained=pairs("pretrained"),
+        init=pairs("init"),
+        run_dir=lambda w, output: Path(output.weights).parent,
     shell:
-        "alarm train --model {wildcards.model} --train {input.train} "
-        "--validation {input.validation} --run-dir {params.run_dir} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm train-model --model {wildcards.model} --train {input.train} "
+        "--validation {input.validation} --pretrained {params.pretrained} "
+        "--init {params.init} --run-dir {params.run_dir} "
+        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 # A model whose training.nodes > 1 spans several SLURM nodes: srun starts one task per
@@ -61,19 +65,24 @@ rule train_model_multinode:
         mpi="srun",
         mem_mb=resources("training")["mem_mb"],
         runtime=resources("training")["runtime"],
+        run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
         settings=lambda w: settings("train_model", model=w.model),
-        run_dir=lambda w: f"results/models/{w.model}",
+        pretrained=pairs("pretrained"),
+        init=pairs("init"),
+        run_dir=lambda w, output: Path(output.weights).parent,
         image=lambda w: image("train"),
     shell:
         "srun --nodes={resources.nodes} --ntasks-per-node=1 apptainer exec --nv {params.image} "
-        "alarm train --model {wildcards.model} --train {input.train} "
-        "--validation {input.validation} --run-dir {params.run_dir} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm train-model --model {wildcards.model} --train {input.train} "
+        "--validation {input.validation} --pretrained {params.pretrained} "
+        "--init {params.init} --run-dir {params.run_dir} "
+        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 rule model_summary:
     input:
+        unpack(summary_inputs),
         image_input("train"),
     output:
         report(
@@ -90,6 +99,7 @@ rule model_summary:
         image("train")
     params:
         settings=lambda w: settings("model_summary", model=w.model),
+        pretrained=pairs("pretrained"),
     shell:
-        "alarm model-summary --model {wildcards.model} --json --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "alarm model-summary --model {wildcards.model} --pretrained {params.pretrained} "
+        "--json --output {output} --settings {params.settings:q} > {log} 2>&1"

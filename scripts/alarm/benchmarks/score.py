@@ -32,7 +32,7 @@ from typing import Any
 from alarm.benchmarks.extract import extract
 from alarm.benchmarks.matching import string_match
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA
-from alarm.shards import read_shard, write_json
+from alarm.files import read_shard, write_json
 
 __all__ = ["SCORERS", "score_benchmark", "score_records", "string_match"]
 

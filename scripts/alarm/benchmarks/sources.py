@@ -17,11 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from alarm import fetch
 from alarm.benchmarks.converters import SourceRecord, airbench, mmar, mmau, mmsu, synthetic
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA, benchmark_uid
 from alarm.data.audio import AudioError, decode
 from alarm.ledger import Ledger
-from alarm.shards import shard_of
+from alarm.sharding import shard_of
 from alarm.stage import StageOutput, finish_stage
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,13 @@ def download_benchmark(name: str, dest: Path) -> None:
     if bench.download is None:
         raise ValueError(f"benchmark {name!r} is made by the workflow, not downloaded")
     dest = Path(dest)
+    request = {"benchmark": name}
+    if fetch.already_complete(dest, request):
+        log.info("%s is already downloaded in %s", name, dest)
+        return
     dest.mkdir(parents=True, exist_ok=True)
-    bench.download(dest)
+    bench.download(dest)  # through alarm.fetch: each file in dest's manifest with its sha256
+    fetch.mark_complete(dest, request)
     log.info("downloaded %s to %s", name, dest)
 
 

@@ -20,7 +20,7 @@ from alarm.data.describe import audio_description
 from alarm.data.items import RAW_ROW_GROUP_ROWS, RAW_SCHEMA, SourceItem
 from alarm.data.sources import converter_for
 from alarm.ledger import Drop, Ledger
-from alarm.shards import make_uid, shard_of
+from alarm.sharding import make_uid, shard_of
 from alarm.stage import StageOutput, finish_stage
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from alarm.data.audio import AudioError, decode
-from alarm.data.items import ITEM_SCHEMA
+from alarm.data.items import ITEM_SCHEMA, TARGETS_SCHEMA, WER_FILTERED_SCHEMA
 from alarm.ledger import Drop, Ledger
 from alarm.stage import StageOutput, run_shard_stage
 
@@ -63,7 +62,11 @@ def normalise_for_wer(text: str) -> str:
 
 
 def wer_filter(
-    settings: dict[str, Any], input: str | Path, raw: str | Path, output: str | Path
+    settings: dict[str, Any],
+    whisper: str | Path,
+    input: str | Path,
+    raw: str | Path,
+    output: str | Path,
 ) -> Ledger:
     """Keep spoken instructions whose Whisper transcript is within ``threshold`` WER of the text."""
     import jiwer
@@ -71,18 +74,12 @@ def wer_filter(
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
     from alarm.data.audio import load_mono
-    from alarm.generation.instruction import INSTRUCTION_SCHEMA
-    from alarm.shards import read_shard
+    from alarm.files import read_shard
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    processor = WhisperProcessor.from_pretrained(settings["model_path"])
-    model = (
-        WhisperForConditionalGeneration.from_pretrained(settings["model_path"]).to(device).eval()
-    )
+    processor = WhisperProcessor.from_pretrained(str(whisper))
+    model = WhisperForConditionalGeneration.from_pretrained(str(whisper)).to(device).eval()
     audio = {r["uid"]: r["audio"] for r in read_shard(raw, ["uid", "audio"])}
-    schema = INSTRUCTION_SCHEMA.append(pa.field("asr_transcript", pa.string())).append(
-        pa.field("wer", pa.float64())
-    )
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
         kept, drops, transcripts = [], [], {}
@@ -116,23 +113,27 @@ def wer_filter(
         return StageOutput(kept, drops)
 
     return run_shard_stage(
-        stage="wer_filter", input=input, output=output, schema=schema, process=process
+        stage="wer_filter",
+        input=input,
+        output=output,
+        schema=WER_FILTERED_SCHEMA,
+        process=process,
     )
 
 
-def answer_length_filter(settings: dict[str, Any], input: str | Path, output: str | Path) -> Ledger:
+def answer_length_filter(
+    settings: dict[str, Any], tokenizer: str | Path, input: str | Path, output: str | Path
+) -> Ledger:
     """Keep targets of ``min..max`` tokens (the backbone's tokenizer, no special tokens)."""
-    from alarm.generation.rephrase import REPHRASED_SCHEMA
-    from alarm.model.loading import load_tokenizer
+    from alarm.tokenizer import load_tokenizer
 
-    tokenizer = load_tokenizer(settings["tokenizer_path"])
-    schema = REPHRASED_SCHEMA.append(pa.field("target_tokens", pa.int32()))
+    tokenize = load_tokenizer(tokenizer)
     low, high = settings["min"], settings["max"]
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
         kept, drops = [], []
         for row in rows:
-            n = len(tokenizer(row["target"], add_special_tokens=False)["input_ids"])
+            n = len(tokenize(row["target"], add_special_tokens=False)["input_ids"])
             if low <= n <= high:
                 kept.append({**row, "target_tokens": n})
             else:
@@ -142,5 +143,9 @@ def answer_length_filter(settings: dict[str, Any], input: str | Path, output: st
         return StageOutput(kept, drops)
 
     return run_shard_stage(
-        stage="answer_length_filter", input=input, output=output, schema=schema, process=process
+        stage="answer_length_filter",
+        input=input,
+        output=output,
+        schema=TARGETS_SCHEMA,
+        process=process,
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from alarm.generation.instruction import VARIANTS, instruction_text
+from alarm.data.items import VARIANTS, instruction_text
+from alarm.files import read_shard, write_shard
 from alarm.ledger import Drop, Ledger, ledger_path
-from alarm.model.loading import load_tokenizer
-from alarm.shards import read_shard, write_shard
+from alarm.tokenizer import load_tokenizer
 
 INDEX_SCHEMA = pa.schema(
     [
@@ -75,6 +75,7 @@ def _examples(row: dict[str, Any], category: str) -> list[dict[str, Any]]:
 
 def corpus_index(
     settings: dict[str, Any],
+    tokenizer_dir: str | Path,
     targets: Sequence[str | Path],
     items: Sequence[str | Path],
     splits: Sequence[str | Path],
@@ -115,7 +116,7 @@ def corpus_index(
                         **example,
                     }
                 )
-    tokenizer = load_tokenizer(settings["tokenizer_path"])
+    tokenizer = load_tokenizer(tokenizer_dir)
     for split, out in (("train", train_out), ("validation", validation_out)):
         rows[split].sort(key=lambda r: r["example_id"])
         texts = [r["prompt"] + r["target"] for r in rows[split]]

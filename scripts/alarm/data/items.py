@@ -59,3 +59,70 @@ ITEM_SCHEMA = pa.schema(
     [f for f in RAW_SCHEMA if f.name != "audio"]
     + [("audio_shard", pa.string()), ("audio_row", pa.int64())]
 )
+
+# The text stages' shards, in DAG order.
+PROMPTS_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("audio_description", pa.string()),
+        ("prompt_candidates", pa.list_(pa.string())),
+        ("candidate_answerable", pa.list_(pa.bool_())),
+        ("candidate_exposes_text", pa.list_(pa.bool_())),
+        ("prompt", pa.string()),
+    ]
+)
+
+R0_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("audio_description", pa.string()),
+        ("prompt", pa.string()),
+        ("r0", pa.string()),
+        ("r0_finish_reason", pa.string()),
+        ("r0_complete", pa.bool_()),
+        ("r0_tokens", pa.int32()),
+    ]
+)
+
+REPHRASED_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("prompt", pa.string()),
+        ("r0", pa.string()),
+        ("r0_complete", pa.bool_()),
+        ("target", pa.string()),
+        ("rephrase_passes", pa.int32()),
+        ("rephrase_forced_close", pa.bool_()),
+        ("rephrase_tokens", pa.int32()),
+        ("rephrase_attempts", pa.int32()),
+    ]
+)
+
+INSTRUCTION_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("dataset", pa.string()),
+        ("question", pa.string()),
+        ("context", pa.string()),
+        ("response_with_context", pa.string()),
+        ("response_no_context", pa.string()),
+    ]
+)
+
+# The filters' shards: what they keep, plus what they measured.
+WER_FILTERED_SCHEMA = INSTRUCTION_SCHEMA.append(pa.field("asr_transcript", pa.string())).append(
+    pa.field("wer", pa.float64())
+)
+TARGETS_SCHEMA = REPHRASED_SCHEMA.append(pa.field("target_tokens", pa.int32()))
+
+# Spoken instructions are answered with the context and the question, or the question alone.
+VARIANTS = ("with_context", "no_context")
+
+
+def instruction_text(question: str, context: str | None, variant: str) -> str:
+    if variant == "with_context":
+        return ((context or "") + "\n" + question).strip()
+    return question

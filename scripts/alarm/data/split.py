@@ -15,8 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from alarm.files import read_shard
 from alarm.ledger import Ledger
-from alarm.shards import read_shard, stable_hash
+from alarm.sharding import stable_hash
 from alarm.stage import StageOutput, finish_stage
 
 SPLIT_SCHEMA = pa.schema([("uid", pa.string()), ("split", pa.string())])

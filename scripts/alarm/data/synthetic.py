@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from alarm.shards import stable_hash
+from alarm.sharding import stable_hash
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 
 import torch
 
-from alarm.shards import stable_hash
+from alarm.sharding import stable_hash
 
 FinishReason = Literal["stop", "length"]
 

@@ -53,7 +53,8 @@ class TransformersBackend:
         model: nn.Module | None = None,
         tokenizer=None,
     ):
-        from alarm.model.loading import load_llm, load_tokenizer
+        from alarm.model.loading import load_llm
+        from alarm.tokenizer import load_tokenizer
 
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32

@@ -10,30 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
+from alarm.data.items import VARIANTS, instruction_text
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
-
-VARIANTS = ("with_context", "no_context")
-
-INSTRUCTION_SCHEMA = pa.schema(
-    [
-        ("uid", pa.string()),
-        ("dataset", pa.string()),
-        ("question", pa.string()),
-        ("context", pa.string()),
-        ("response_with_context", pa.string()),
-        ("response_no_context", pa.string()),
-    ]
-)
-
-
-def instruction_text(question: str, context: str | None, variant: str) -> str:
-    if variant == "with_context":
-        return ((context or "") + "\n" + question).strip()
-    return question
 
 
 def instruction_responses(

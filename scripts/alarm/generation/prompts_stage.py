@@ -15,8 +15,6 @@ import random
 import re
 from typing import Any
 
-import pyarrow as pa
-
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.parse import ParseError, json_string_list, last_answer
 from alarm.generation.texts import text
@@ -37,18 +35,6 @@ CHECKER_RULES = text("checker_rules")
 VERDICT_LINE = re.compile(
     r"^\s*(\d+)\s*[.)]\s*answerable\s*:\s*(yes|no)\s*;\s*exposes text\s*:\s*(yes|no)\s*$",
     re.IGNORECASE,
-)
-
-PROMPTS_SCHEMA = pa.schema(
-    [
-        ("uid", pa.string()),
-        ("dataset", pa.string()),
-        ("audio_description", pa.string()),
-        ("prompt_candidates", pa.list_(pa.string())),
-        ("candidate_answerable", pa.list_(pa.bool_())),
-        ("candidate_exposes_text", pa.list_(pa.bool_())),
-        ("prompt", pa.string()),
-    ]
 )
 
 

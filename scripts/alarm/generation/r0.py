@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.parse import THINK_END
 from alarm.ledger import Drop
@@ -21,19 +19,6 @@ R0_SYSTEM_PROMPT = (
     "You are an audio-understanding model. You will receive audio enclosed in "
     "<start_audio> ... <end_audio> and a prompt.\nListen to the audio and respond directly "
     "to the prompt."
-)
-
-R0_SCHEMA = pa.schema(
-    [
-        ("uid", pa.string()),
-        ("dataset", pa.string()),
-        ("audio_description", pa.string()),
-        ("prompt", pa.string()),
-        ("r0", pa.string()),
-        ("r0_finish_reason", pa.string()),
-        ("r0_complete", pa.bool_()),
-        ("r0_tokens", pa.int32()),
-    ]
 )
 
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pyarrow as pa
-
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
 from alarm.generation.parse import THINK_END, ParseError, after_reasoning, last_answer
@@ -49,21 +47,6 @@ LEAK_MARKERS = (
     "<think>",
 )
 BUDGET_SENTENCE = FORCED_CLOSE.strip().splitlines()[0]
-
-REPHRASED_SCHEMA = pa.schema(
-    [
-        ("uid", pa.string()),
-        ("dataset", pa.string()),
-        ("prompt", pa.string()),
-        ("r0", pa.string()),
-        ("r0_complete", pa.bool_()),
-        ("target", pa.string()),
-        ("rephrase_passes", pa.int32()),
-        ("rephrase_forced_close", pa.bool_()),
-        ("rephrase_tokens", pa.int32()),
-        ("rephrase_attempts", pa.int32()),
-    ]
-)
 
 
 def prepare_r0(r0: str) -> tuple[str, bool]:

@@ -41,7 +41,7 @@ class VLLMBackend:
     ):
         from vllm import LLM
 
-        from alarm.model.loading import load_tokenizer
+        from alarm.tokenizer import load_tokenizer
 
         self.tokenizer = load_tokenizer(model_path)
         self.llm = LLM(
@@ -93,12 +93,15 @@ class VLLMBackend:
         return results  # type: ignore[return-value]
 
 
-def make_backend(settings: dict, *, prompt_embeds: bool = False):
-    """The backend a stage's settings ask for (``backend``: transformers or vllm)."""
+def make_backend(settings: dict, knobs: dict, model_path: str | Path):
+    """The backend a generation stage's settings ask for (``backend``: transformers or vllm).
+
+    ``settings`` give the backend, the seed and the engine's ``max_model_len``; ``knobs`` the
+    transformers batch size and vLLM's other engine arguments (memory, batch limits).
+    """
     if settings["backend"] == "vllm":
-        return VLLMBackend(
-            settings["model_path"], settings.get("engine", {}), settings["seed"], prompt_embeds
-        )
+        engine = knobs.get("engine", {}) | {"max_model_len": settings.get("max_model_len")}
+        return VLLMBackend(str(model_path), engine, settings["seed"])
     from alarm.generation.hf_backend import TransformersBackend
 
-    return TransformersBackend(settings["model_path"], settings["batch_size"])
+    return TransformersBackend(str(model_path), knobs["batch_size"])

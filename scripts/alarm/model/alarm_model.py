@@ -34,7 +34,7 @@ class CheckpointError(ValueError):
     """A checkpoint that does not fit the architecture it is loaded into."""
 
 
-def load_checkpoint(
+def load_trained_weights(
     frontend: AudioFrontEnd, path: str | Path, *, prefix: str = "", only: str | None = None
 ) -> None:
     """Load trained front-end weights (ours, or a part of them) strictly, with a clear error.
@@ -78,7 +78,7 @@ def load_fitting(
 def build_frontend(
     settings: dict[str, Any], llm_dim: int, *, configs: dict[str, dict] | None = None
 ) -> AudioFrontEnd:
-    """A front end as ``settings`` (:func:`alarm.config.model_settings`) declares it.
+    """A front end as ``settings`` (:func:`alarm.config.with_paths` of a model spec) declares it.
 
     With ``configs`` (encoder name -> config.json dict) only the architecture is
     built (for summaries on the meta device); otherwise encoder weights are loaded
@@ -93,7 +93,8 @@ def build_frontend(
     frontend = AudioFrontEnd(encoders, settings["adapters"], settings["fusion"], llm_dim)
     for name, spec in settings["adapters"].items():
         if configs is None and "init_from" in spec:
-            load_checkpoint(frontend, settings["init"][name], only=f"audio_adapter.adapters.{name}")
+            only = f"audio_adapter.adapters.{name}"
+            load_trained_weights(frontend, settings["init"][name], only=only)
         if spec.get("frozen", False):
             frontend.audio_adapter.adapters[name].requires_grad_(False)
     return frontend
@@ -201,10 +202,21 @@ class ALARMModel(nn.Module):
 
 def save_trained(frontend: AudioFrontEnd, settings: dict[str, Any], run_dir: str | Path) -> None:
     """``adapter.safetensors`` (trainable and loaded-frozen front-end weights) + ``model.json``."""
-    from alarm.shards import atomic_path, write_json
+    from alarm.files import atomic_path, write_json
 
     run_dir = Path(run_dir)
     state = {k: v.detach().cpu().contiguous() for k, v in frontend.trainable_state_dict().items()}
     with atomic_path(run_dir / "adapter.safetensors") as tmp:
         save_file(state, str(tmp), metadata={"model": settings["name"]})
     write_json(settings, run_dir / "model.json")
+
+
+def read_trained(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
+    """A trained model's settings (as it was built, with its networks' paths) and weights."""
+    import json
+
+    run_dir = Path(run_dir)
+    spec = run_dir / "model.json"
+    if not spec.exists():
+        raise CheckpointError(f"{spec} does not exist; train that model first")
+    return json.loads(spec.read_text()), run_dir / "adapter.safetensors"

@@ -12,18 +12,10 @@ from torch import nn
 from alarm.model.reference_configs import REFERENCE_CONFIGS
 
 
-def load_tokenizer(path: str | Path):
-    from transformers import AutoTokenizer
-
-    # transformers 4.57.3+ mistakes every local tokenizer for a Mistral one and warns
-    # about its regex; saying "no fix" explicitly keeps Qwen's pre-tokenizer untouched.
-    return AutoTokenizer.from_pretrained(str(path), fix_mistral_regex=False)
-
-
-def architecture_config(path: str | Path, hub_repo: str | None = None) -> dict[str, Any]:
+def architecture_config(path: str | Path | None, hub_repo: str | None = None) -> dict[str, Any]:
     """A network's config.json: from its local directory, else the reference for its hub repo."""
-    local = Path(path) / "config.json"
-    if local.exists():
+    local = Path(path or ".") / "config.json"
+    if path is not None and local.exists():
         return json.loads(local.read_text())
     if hub_repo in REFERENCE_CONFIGS:
         return REFERENCE_CONFIGS[hub_repo]

@@ -30,13 +30,9 @@ AUDIO_PREFIXES = (
 ADAPTER_TYPES = {"downsampler_conformer": "conv", "mlp": "mlp", "identity": "identity"}
 
 
-def released_settings(
-    config: dict[str, Any], name: str, encoders: dict[str, dict], llm_path: str
-) -> dict[str, Any]:
-    """Our model settings from a released checkpoint's ``config.json``.
-
-    ``encoders`` maps encoder name -> {"path": ...} of the local pretrained encoders.
-    """
+def released_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """Our model spec (as :func:`alarm.config.model_spec` makes) from a released checkpoint's
+    ``config.json``; :func:`alarm.config.with_paths` adds the local networks."""
     adapters, layers = {}, {}
     for spec in config["audio_adapter_configs"]:
         enc = spec["encoder_name"]
@@ -80,10 +76,8 @@ def released_settings(
         "name": name,
         "adapters": adapters,
         "fusion": fusion,
-        "encoders": {enc: {"layers": layers[enc], **encoders[enc]} for enc in adapters},
-        "llm_path": llm_path,
+        "encoders": {enc: {"layers": layers[enc], "hub": None} for enc in adapters},
         "llm_hub": None,
-        "init": {},
     }
 
 

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from alarm.files import atomic_path
 from alarm.report.radar import plot_radar, radar_series
 from alarm.report.tables import (
     Scores,
@@ -18,7 +19,6 @@ from alarm.report.tables import (
     summary_table,
     training_table,
 )
-from alarm.shards import atomic_path
 
 log = logging.getLogger(__name__)
 

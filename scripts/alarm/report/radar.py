@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from alarm.files import atomic_path
 from alarm.report.tables import Scores, display, model_order
-from alarm.shards import atomic_path
 
 # (benchmark, breakdown, title) in order of preference.
 SOURCES = (

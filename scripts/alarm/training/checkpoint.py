@@ -1,4 +1,6 @@
-"""Resumable training state: weights, optimizer, scheduler, batch position and RNG states.
+"""Resumable training state: weights, optimizer, scheduler, batch position and RNG states,
+and the training settings they were made under (``training.json``, for the record: whether
+to resume is decided by the fingerprint in ``progress.json``).
 
 Written every ``checkpoint_every`` steps (and on SIGTERM/SIGUSR1, which SLURM
 sends before preemption) into ``<run_dir>/checkpoint/`` by building a new
@@ -42,12 +44,13 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(
+def save_training_checkpoint(
     run_dir: Path,
     weights: dict[str, torch.Tensor],
     optimizer,
     scheduler,
     progress: dict[str, Any],
+    training: dict[str, Any],
     rank: int,
     is_main: bool,
 ) -> None:
@@ -65,6 +68,7 @@ def save_checkpoint(
             staging / "optimizer.pt",
         )
         (staging / "progress.json").write_text(json.dumps(progress, indent=2))
+        (staging / "training.json").write_text(json.dumps(training, indent=2))
     _barrier()
     torch.save(_rng_state(), staging / f"rng_{rank}.pt")
     _barrier()
@@ -78,13 +82,13 @@ def save_checkpoint(
     _barrier()
 
 
-def load_checkpoint(
+def load_training_checkpoint(
     run_dir: Path, fingerprint: str, rank: int
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]] | None:
     """(weights, optimizer+scheduler state, progress) to resume from, or None."""
     current = run_dir / "checkpoint"
     if not (current / "progress.json").exists():
-        # Killed between the two renames of save_checkpoint: the previous one is whole.
+        # Killed between the two renames of save_training_checkpoint: the previous one is whole.
         current = run_dir / "checkpoint.old"
     if not (current / "progress.json").exists():
         return None

@@ -18,9 +18,10 @@ import torch
 
 from alarm.data.audio import AudioError, decode, to_mono
 from alarm.data.audio_store import AudioStore
+from alarm.files import read_shard
 from alarm.model.encoders import feature_extractor
 from alarm.model.layout import Text, piece_ids, training_layout
-from alarm.shards import read_shard, stable_hash
+from alarm.sharding import stable_hash
 
 
 class DataError(ValueError):

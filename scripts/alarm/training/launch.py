@@ -1,4 +1,4 @@
-"""Starting ``alarm train`` on every GPU it was given: one process, one node or several.
+"""Starting ``alarm train-model`` on every GPU it was given: one process, one node or several.
 
 Snakemake runs the training rule as one command. When that command sees more
 than one GPU and is not yet inside a distributed launch, it re-executes itself

@@ -8,6 +8,10 @@ mean over all target tokens of the effective batch: micro-batches return
 token-loss sums, gradients are accumulated unscaled and divided once by the
 global token count. Only the trainable front-end parameters are optimised and
 saved; the encoders and the LLM stay frozen in eval mode.
+
+``train`` reads top to bottom: ``setup`` builds everything, ``resume`` picks up
+a matching checkpoint, then each step is ``train_step``, a log line, and every
+``eval_every`` steps ``evaluate``, every ``checkpoint_every`` steps a checkpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import signal
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +35,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from alarm.files import write_json
 from alarm.model.alarm_model import ALARMModel, build_frontend, save_trained
-from alarm.model.loading import load_llm, load_tokenizer
-from alarm.shards import write_json
-from alarm.training.checkpoint import load_checkpoint, save_checkpoint
+from alarm.model.loading import load_llm
+from alarm.tokenizer import load_tokenizer
+from alarm.training.checkpoint import load_training_checkpoint, save_training_checkpoint
 from alarm.training.data import (
     DataError,
     ExampleDataset,
@@ -101,12 +108,40 @@ class _Preemption:
         self.requested = True
 
 
-def train(settings: dict[str, Any], train_index: str, validation_index: str, run_dir: str) -> dict:
+@dataclass
+class Setup:
+    """What ``setup`` builds once, before the first step."""
+
+    accelerator: Any
+    model: torch.nn.Module  # as prepared by accelerate (DDP-wrapped on several processes)
+    core: ALARMModel  # the same model unwrapped
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    trainable: list[torch.nn.Parameter]
+    train_set: ExampleDataset
+    val_set: ExampleDataset
+    stream: BatchStream
+    accum: int
+    total_steps: int
+    categories: list[str]
+
+
+@dataclass
+class Progress:
+    """The run state a checkpoint's progress.json holds; ``step`` counts optimizer steps."""
+
+    fingerprint: str
+    step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    initial_val_loss: float | None = None
+    initial_val_by_group: dict[str, float] = field(default_factory=dict)
+
+
+def setup(settings: dict[str, Any], train_index: str, validation_index: str) -> Setup:
+    """Accelerator, model, data, optimizer and LR schedule; every input error fails here."""
     from accelerate import Accelerator
 
     t, m = settings["training"], settings["model"]
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     cuda = torch.cuda.is_available()
     accelerator = Accelerator(mixed_precision="bf16" if (cuda and t["bf16"]) else "no")
     world, rank = accelerator.num_processes, accelerator.process_index
@@ -115,7 +150,6 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
     # Fresh modules draw their initial weights from the global generator, which torch
     # seeds differently in every process: seed before building.
     seed_everything(t["seed"])
-    # Everything that can be wrong with the inputs fails here, before any step.
     tokenizer = load_tokenizer(m["llm_path"])
     llm = load_llm(m["llm_path"], torch.bfloat16 if cuda else torch.float32)
     frontend = build_frontend(m, llm.config.hidden_size)
@@ -152,157 +186,220 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
         optimizer, lambda step: lr_at(step, 1.0, t["warmup_steps"], total_steps)
     )
     model, optimizer = accelerator.prepare(model, optimizer)
-    core = accelerator.unwrap_model(model)
-    device = accelerator.device
+    return Setup(
+        accelerator=accelerator,
+        model=model,
+        core=accelerator.unwrap_model(model),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        trainable=trainable,
+        train_set=train_set,
+        val_set=val_set,
+        stream=stream,
+        accum=accum,
+        total_steps=total_steps,
+        categories=sorted({settings["datasets"][d] for d in t["data"]}),
+    )
 
-    inputs = [train_index, validation_index, *settings["model"].get("init", {}).values()]
+
+def resume(run: Setup, settings: dict[str, Any], inputs: list[str], run_dir: Path) -> Progress:
+    """Load the last checkpoint into ``run`` if it was written under the same settings and
+    for the same bytes of ``inputs`` (corpus indexes, initial adapters); else start afresh."""
     fingerprint = _fingerprint(settings, inputs)
-    progress = {"step": 0, "fingerprint": fingerprint, "history": []}
-    resumed = load_checkpoint(run_dir, fingerprint, rank)
-    if resumed is not None:
-        weights, states, progress = resumed
-        core.frontends[0].load_state_dict(weights, strict=False)
-        optimizer.load_state_dict(states["optimizer"])
-        scheduler.load_state_dict(states["scheduler"])
+    resumed = load_training_checkpoint(run_dir, fingerprint, run.accelerator.process_index)
+    if resumed is None:
+        return Progress(fingerprint)
+    weights, states, progress = resumed
+    run.core.frontends[0].load_state_dict(weights, strict=False)
+    run.optimizer.load_state_dict(states["optimizer"])
+    run.scheduler.load_state_dict(states["scheduler"])
+    return Progress(**progress)
 
-    def loader(dataset: ExampleDataset, batches) -> torch.utils.data.DataLoader:
-        # A generator of its own: starting an iterator draws a worker seed, which must not
-        # come from the global generator that dropout uses (a resumed run would diverge).
-        return torch.utils.data.DataLoader(
-            dataset,
-            batch_sampler=batches,
-            collate_fn=dataset.collate,
-            num_workers=t["num_workers"],
-            persistent_workers=False,
-            generator=torch.Generator().manual_seed(t["seed"]),
-        )
 
-    categories = sorted({settings["datasets"][d] for d in t["data"]})
+def save_progress(run: Setup, progress: Progress, training: dict[str, Any], run_dir: Path) -> None:
+    """A checkpoint of the trainable weights, optimizer, schedule, ``progress`` and the
+    training settings it was made under."""
+    save_training_checkpoint(
+        run_dir,
+        run.core.frontends[0].trainable_state_dict(),
+        run.optimizer,
+        run.scheduler,
+        asdict(progress),
+        training,
+        run.accelerator.process_index,
+        run.accelerator.is_main_process,
+    )
 
-    def evaluate() -> tuple[float, dict[str, float]]:
-        """Token-mean validation loss, overall and per dataset category."""
-        model.eval()
-        per = [
-            list(range(i, min(i + t["per_device_batch"], len(val_set))))
-            for i in range(0, len(val_set), t["per_device_batch"])
-        ][rank::world]
-        sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        with torch.no_grad():
-            for batch in loader(val_set, per):
-                with accelerator.autocast():
-                    loss, count = core(
-                        move_features(batch["features"], device), batch["layouts"], t["max_seq_len"]
-                    )
-                for group, s, n in zip(batch["groups"], loss.tolist(), count.tolist(), strict=True):
-                    sums[group][0] += s
-                    sums[group][1] += n
-        model.train()
-        totals = torch.tensor([sums[g] for g in categories], device=device)
-        totals = accelerator.reduce(totals, "sum").tolist()
-        overall = sum(s for s, _ in totals) / max(1.0, sum(n for _, n in totals))
-        return overall, {g: s / n for g, (s, n) in zip(categories, totals, strict=True) if n}
 
+def loader(dataset: ExampleDataset, batches: Iterable[list[int]], t: dict[str, Any]):
+    # A generator of its own: starting an iterator draws a worker seed, which must not
+    # come from the global generator that dropout uses (a resumed run would diverge).
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=batches,
+        collate_fn=dataset.collate,
+        num_workers=t["num_workers"],
+        persistent_workers=False,
+        generator=torch.Generator().manual_seed(t["seed"]),
+    )
+
+
+def train_batches(run: Setup, step: int, t: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """This rank's micro-batches from optimizer step ``step`` on, endlessly."""
+    # The batch order is a pure function of (seed, epoch), so the micro-batches already
+    # consumed (accumulation x steps) say exactly where a resumed run continues.
+    epoch, position = divmod(step * run.accum, run.stream.batches_per_epoch())
+    batches = (indices for _, _, indices in run.stream.iterate(epoch, position))
+    return iter(loader(run.train_set, batches, t))
+
+
+def evaluate(run: Setup, t: dict[str, Any]) -> tuple[float, dict[str, float]]:
+    """Token-mean validation loss, overall and per dataset category."""
+    acc, n = run.accelerator, len(run.val_set)
+    run.model.eval()
+    batches = [
+        list(range(i, min(i + t["per_device_batch"], n)))
+        for i in range(0, n, t["per_device_batch"])
+    ][acc.process_index :: acc.num_processes]
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # group -> [loss, tokens]
+    with torch.no_grad():
+        for batch in loader(run.val_set, batches, t):
+            with acc.autocast():
+                loss, count = run.core(  # (B,) token-loss sums, (B,) target-token counts
+                    move_features(batch["features"], acc.device), batch["layouts"], t["max_seq_len"]
+                )
+            for group, s, c in zip(batch["groups"], loss.tolist(), count.tolist(), strict=True):
+                sums[group][0] += s
+                sums[group][1] += c
+    run.model.train()
+    totals = torch.tensor([sums[g] for g in run.categories], device=acc.device)  # (groups, 2)
+    totals = acc.reduce(totals, "sum").tolist()
+    overall = sum(s for s, _ in totals) / max(1.0, sum(c for _, c in totals))
+    return overall, {g: s / c for g, (s, c) in zip(run.categories, totals, strict=True) if c}
+
+
+def train_step(
+    run: Setup, micro_batches: Iterator[dict[str, Any]], t: dict[str, Any]
+) -> tuple[float, int]:
+    """One optimizer step over ``accum`` micro-batches: (token-mean loss, samples of all ranks)."""
+    acc, device = run.accelerator, run.accelerator.device
+    loss_sum, tokens = torch.zeros((), device=device), torch.zeros((), device=device)
+    samples = 0
+    for micro in range(run.accum):
+        batch = next(micro_batches)
+        # Gradients are all-reduced once per step, on the last micro-batch.
+        sync = acc.no_sync(run.model) if micro < run.accum - 1 else contextlib.nullcontext()
+        with sync, acc.autocast():
+            loss, count = run.model(  # (B,) token-loss sums, (B,) target-token counts
+                move_features(batch["features"], device), batch["layouts"], t["max_seq_len"]
+            )
+            acc.backward(loss.sum())
+        loss_sum += loss.sum().detach()
+        tokens += count.sum()
+        samples += len(batch["layouts"]) * acc.num_processes
+    global_tokens = acc.reduce(tokens, "sum").item()
+    scale_gradients(run.trainable, acc.num_processes, global_tokens)
+    acc.clip_grad_norm_(run.trainable, t["grad_clip"])
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return acc.reduce(loss_sum, "sum").item() / max(global_tokens, 1.0), samples
+
+
+def log_scalars(writer, step: int, scalars: dict[str, float]) -> None:
+    if writer is not None:  # only the main process writes TensorBoard events
+        for name, value in scalars.items():
+            writer.add_scalar(name, value, step)
+
+
+def summarize(
+    run: Setup, progress: Progress, settings: dict[str, Any], samples_s: float | None
+) -> dict:
+    """metrics.json: the first and last validation losses and what the run was."""
+    t, m = settings["training"], settings["model"]
+    return {
+        "model": m["name"],
+        "initial_val_loss": progress.initial_val_loss,
+        "final_val_loss": progress.history[-1]["val_loss"],
+        "initial_val_by_group": progress.initial_val_by_group,
+        "final_val_by_group": progress.history[-1]["by_group"],
+        "steps": progress.step,
+        "epochs": t["epochs"],
+        "effective_batch": t["effective_batch"],
+        "processes": run.accelerator.num_processes,
+        "trainable_params": sum(p.numel() for p in run.trainable),
+        "train_examples": len(run.train_set),
+        "validation_examples": len(run.val_set),
+        "samples_per_second": samples_s,
+        "history": progress.history,
+    }
+
+
+def train(settings: dict[str, Any], train_index: str, validation_index: str, run_dir: str) -> dict:
+    t, m = settings["training"], settings["model"]
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run = setup(settings, train_index, validation_index)
+    inputs = [train_index, validation_index, *m.get("init", {}).values()]
+    progress = resume(run, settings, inputs, run_dir)
+    main = run.accelerator.is_main_process
     writer = None
-    if accelerator.is_main_process:
+    if main:
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(run_dir / "tensorboard"))
-    if "initial_val_loss" not in progress:
-        progress["initial_val_loss"], progress["initial_val_by_group"] = evaluate()
-        log.info("initial validation loss %.4f", progress["initial_val_loss"])
+    if progress.initial_val_loss is None:
+        progress.initial_val_loss, progress.initial_val_by_group = evaluate(run, t)
+        log.info("initial validation loss %.4f", progress.initial_val_loss)
 
-    model.train()
+    run.model.train()
     preemption = _Preemption()
-    # The batch order is a pure function of (seed, epoch), so the micro-batches already
-    # consumed (accumulation x steps) say exactly where a resumed run continues.
-    epoch, position = divmod(progress["step"] * accum, stream.batches_per_epoch())
-    batches = (indices for _, _, indices in stream.iterate(epoch, position))
-    micro_loader = iter(loader(train_set, batches))
+    micro_batches = train_batches(run, progress.step, t)
     bar = tqdm(
-        total=total_steps,
-        initial=progress["step"],
-        disable=not accelerator.is_main_process,
+        total=run.total_steps,
+        initial=progress.step,
+        disable=not main,
         desc=m["name"],
         dynamic_ncols=True,
-        mininterval=1 if sys.stderr.isatty() else 30,
-    )  # logs get a line per 30 s
+        mininterval=1 if sys.stderr.isatty() else 30,  # logs get a line per 30 s
+    )
     start, samples = time.perf_counter(), 0
-    while progress["step"] < total_steps:
-        step_loss, step_tokens = torch.zeros((), device=device), torch.zeros((), device=device)
-        for micro in range(accum):
-            batch = next(micro_loader)
-            sync = accelerator.no_sync(model) if micro < accum - 1 else contextlib.nullcontext()
-            with sync, accelerator.autocast():
-                loss, count = model(
-                    move_features(batch["features"], device), batch["layouts"], t["max_seq_len"]
-                )
-                accelerator.backward(loss.sum())
-            step_loss += loss.sum().detach()
-            step_tokens += count.sum()
-            samples += len(batch["layouts"]) * world
-        tokens = accelerator.reduce(step_tokens, "sum").item()
-        scale_gradients(trainable, world, tokens)
-        accelerator.clip_grad_norm_(trainable, t["grad_clip"])
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        progress["step"] += 1
-        mean_loss = accelerator.reduce(step_loss, "sum").item() / max(tokens, 1.0)
-        lr = scheduler.get_last_lr()[0]
-        rate_now = samples / (time.perf_counter() - start)
+    while progress.step < run.total_steps:
+        train_loss, step_samples = train_step(run, micro_batches, t)
+        progress.step += 1
+        samples += step_samples
+        lr = run.scheduler.get_last_lr()[0]
         bar.update(1)
-        bar.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{lr:.2e}", samples_s=f"{rate_now:.1f}")
-        if writer is not None:
-            writer.add_scalar("train/loss", mean_loss, progress["step"])
-            writer.add_scalar("train/lr", lr, progress["step"])
-        if progress["step"] % t["eval_every"] == 0 or progress["step"] == total_steps:
-            val, by_group = evaluate()
-            progress["history"].append(
+        rate = samples / (time.perf_counter() - start)
+        bar.set_postfix(loss=f"{train_loss:.3f}", lr=f"{lr:.2e}", samples_s=f"{rate:.1f}")
+        log_scalars(writer, progress.step, {"train/loss": train_loss, "train/lr": lr})
+        if progress.step % t["eval_every"] == 0 or progress.step == run.total_steps:
+            val, by_group = evaluate(run, t)
+            progress.history.append(
                 {
-                    "step": progress["step"],
+                    "step": progress.step,
                     "val_loss": val,
                     "by_group": by_group,
-                    "train_loss": mean_loss,
+                    "train_loss": train_loss,
                 }
             )
-            if writer is not None:
-                writer.add_scalar("val/loss", val, progress["step"])
-                for group, value in by_group.items():
-                    writer.add_scalar(f"val/{group}", value, progress["step"])
-        stop = preemption.requested
-        if progress["step"] % t["checkpoint_every"] == 0 or stop:
-            save_checkpoint(
-                run_dir,
-                core.frontends[0].trainable_state_dict(),
-                optimizer,
-                scheduler,
-                progress,
-                rank,
-                accelerator.is_main_process,
+            log_scalars(
+                writer,
+                progress.step,
+                {"val/loss": val} | {f"val/{g}": v for g, v in by_group.items()},
             )
+        stop = preemption.requested
+        if progress.step % t["checkpoint_every"] == 0 or stop:
+            save_progress(run, progress, t, run_dir)
         if stop:
             raise SystemExit(143)  # preempted: SLURM requeues, the rerun resumes
     bar.close()
+
     elapsed = time.perf_counter() - start
-    metrics = {
-        "model": m["name"],
-        "initial_val_loss": progress["initial_val_loss"],
-        "final_val_loss": progress["history"][-1]["val_loss"],
-        "initial_val_by_group": progress["initial_val_by_group"],
-        "final_val_by_group": progress["history"][-1]["by_group"],
-        "steps": progress["step"],
-        "epochs": t["epochs"],
-        "effective_batch": t["effective_batch"],
-        "processes": world,
-        "trainable_params": sum(p.numel() for p in trainable),
-        "train_examples": len(train_examples),
-        "validation_examples": len(val_examples),
-        "samples_per_second": samples / elapsed if elapsed > 0 else None,
-        "history": progress["history"],
-    }
-    if accelerator.is_main_process:
-        save_trained(core.frontends[0], m, run_dir)
+    metrics = summarize(run, progress, settings, samples / elapsed if elapsed > 0 else None)
+    if main:
+        save_trained(run.core.frontends[0], m, run_dir)
         write_json(metrics, run_dir / "metrics.json")
         writer.close()
-    accelerator.wait_for_everyone()
+    run.accelerator.wait_for_everyone()
     return metrics

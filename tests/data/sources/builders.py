@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import soundfile as sf
 
 from alarm.data.collect import collect_shard
-from alarm.shards import read_shard
+from alarm.files import read_shard
 
 # The {bytes, path} struct a Hugging Face `Audio` column is stored as in Parquet and Arrow.
 AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])

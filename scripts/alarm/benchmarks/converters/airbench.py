@@ -14,7 +14,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from alarm.benchmarks import fetch
+from alarm import fetch
 from alarm.benchmarks.converters import SourceRecord, lettered_choices
 from alarm.data.audio import decode, resample, to_mono
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from alarm.benchmarks import fetch
+from alarm import fetch
 from alarm.benchmarks.converters import SourceRecord
 
 REPO = "BoJack/MMAR"

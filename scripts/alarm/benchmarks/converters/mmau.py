@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from alarm.benchmarks import fetch
+from alarm import fetch
 from alarm.benchmarks.converters import SourceRecord
 
 # Metadata at the authors' commit of Sakshi113/MMAU; test-mini's content is pinned by hash.
@@ -14,7 +14,7 @@ METADATA_URL = "https://raw.githubusercontent.com/Sakshi113/MMAU/{commit}/{name}
 METADATA = {"test-mini": "mmau-test-mini.json", "test": "mmau-test.json"}
 METADATA_SHA256 = {
     "test-mini": "9f18fda99f8dbc2bc5ecd6323fb5063309f54969810b5c6f1caeb3b8d904cf1c",
-    "test": None,  # not published anywhere we could check; download.json records what came
+    "test": None,  # not published anywhere we could check; .fetch/manifest.json records what came
 }
 TEST_MINI_AUDIO_DRIVE_ID = "1fERNIyTa0HWry6iIG1X-1ACPlUlhlRWA"
 TEST_AUDIO_REPO = "gamma-lab-umd/MMAU-test"

@@ -16,8 +16,6 @@ import csv
 import functools
 import logging
 import math
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
 
+from alarm import fetch
 from alarm.data.audio import encode_wav, load_mono
 from alarm.data.items import SourceItem
 
@@ -63,12 +62,8 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 
 
 def unpack(archive: Path, dest: Path) -> None:
-    """Extract a zip or (any-compression) tar archive into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    if archive.name.endswith(".zip"):
-        shutil.unpack_archive(archive, dest, format="zip")
-    else:
-        subprocess.run(["tar", "-xf", str(archive), "-C", str(dest)], check=True)
+    """Extract a zip or (any-compression) tar archive into ``dest``, keeping the archive."""
+    fetch.unpack(archive, dest, keep=True)
 
 
 def resampled_length(frames: int, sample_rate: int) -> int:

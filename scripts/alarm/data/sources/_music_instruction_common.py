@@ -1,17 +1,15 @@
 """Helpers shared by the music and spoken-instruction converters.
 
-Unpacking a downloaded archive once; the files of each split of a Hugging Face
-dataset snapshot, resolved as ``load_dataset`` resolves them; rows of a
-Parquet file whose audio is read only when asked for; and A_text fields that
-a row may lack.
+Unpacking a downloaded archive once (:func:`alarm.fetch.unpack`); the files of
+each split of a Hugging Face dataset snapshot, resolved as ``load_dataset``
+resolves them; rows of a Parquet file whose audio is read only when asked for;
+and A_text fields that a row may lack.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -19,28 +17,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+# unpack: zip or tar by content, path-checked, marked when done, then the archive deleted.
+from alarm.fetch import unpack as unpack
+
 log = logging.getLogger(__name__)
-
-
-def unpack(archive: Path, dest: Path) -> None:
-    """Extract a zip or tar(.gz) ``archive`` into ``dest``, then delete it as the authors do.
-
-    A marker written after a complete extraction makes a rerun a no-op; an
-    interrupted one (no marker) starts over while the archive is still there.
-    """
-    marker = dest / f".{archive.name}.unpacked"
-    if marker.exists():
-        return
-    if not archive.exists():
-        raise FileNotFoundError(f"{archive} is missing: run this dataset's download first")
-    # By content, not by name: the Kaggle API URL saves GTZAN's zip without an extension.
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(dest)
-    else:
-        subprocess.run(["tar", "-xf", str(archive), "-C", str(dest)], check=True)
-    marker.touch()
-    archive.unlink()
 
 
 def hf_split_files(root: Path) -> dict[str, list[Path]]:

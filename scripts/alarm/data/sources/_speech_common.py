@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from alarm import fetch
 
 AudioLoader = Callable[[], bytes]
 Described = tuple[str | None, dict[str, Any]]
@@ -52,25 +51,19 @@ def read_stripped(path: Path) -> str | None:
 
 def downloaded(source_dir: Path, url: str) -> Path:
     """The file the download step saved ``url`` as (its last path segment, no query)."""
-    return Path(source_dir) / url.rstrip("/").split("/")[-1].split("?")[0]
+    return Path(source_dir) / fetch.url_filename(url)
 
 
 def unpack(archive: Path, dest: Path) -> None:
     """Extract ``archive`` (zip or tar, any compression) into ``dest``, then delete it.
 
     The authors delete each archive once unpacked too (the corpora are large). An archive
-    already unpacked (gone, ``dest`` present) is skipped, so ``prepare`` can run again.
+    already unpacked (gone, ``dest`` present) is skipped, so ``prepare`` can run again;
+    ``dest`` gets no marker file (its listing is the corpus's).
     """
-    if not archive.exists():
-        if dest.is_dir():
-            return
-        raise FileNotFoundError(f"{archive}: not downloaded")
-    dest.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):  # by content: a URL may end in ".../download"
-        shutil.unpack_archive(archive, dest, format="zip")
-    else:
-        subprocess.run(["tar", "-xf", str(archive), "-C", str(dest)], check=True)
-    archive.unlink()
+    if not archive.exists() and dest.is_dir():
+        return
+    fetch.unpack(archive, dest, marker=False)
 
 
 def hf_rows(

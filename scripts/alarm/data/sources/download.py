@@ -5,17 +5,19 @@ plain URLs (fetched with resume, as the authors' ``curl -L -C -``), a Google
 Drive file or folder (gdown), a Kaggle dataset. Credentials named in the
 block are checked first, so a missing one fails before any transfer with a
 message that says what to set. After the transfer the corpus's converter may
-unpack archives (its optional ``prepare``).
+unpack archives (its optional ``prepare``). The transfers themselves, the
+manifest of what came (sha256 and size of every file) and the completion
+marker that makes a rerun a no-op are :mod:`alarm.fetch`'s.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from alarm import fetch
 from alarm.data.sources import converter_module
 
 log = logging.getLogger(__name__)
@@ -35,46 +37,40 @@ def check_credentials(dataset: str, source: dict[str, Any]) -> None:
         )
 
 
-def _fetch_url(url: str, dest: Path) -> None:
-    target = dest / url.rstrip("/").split("/")[-1].split("?")[0]
-    subprocess.run(["curl", "-fL", "-C", "-", "--retry", "5", "-o", str(target), url], check=True)
-
-
 def download_source(dataset: str, source: dict[str, Any], dest: str | Path) -> Path:
     """Fetch ``dataset`` into ``dest`` and let its converter unpack it."""
     dest = Path(dest)
     module = converter_module(dataset, source)  # no converter: fail before any transfer
     check_credentials(dataset, source)
-    dest.mkdir(parents=True, exist_ok=True)
     kind = source["type"]
+    if kind not in ("hub", "url", "gdrive", "kaggle"):
+        raise ValueError(f"dataset {dataset!r}: source type {kind!r} is not downloadable")
+    request = {"dataset": dataset, "source": source}
+    if fetch.already_complete(dest, request):
+        log.info("%s is already downloaded in %s", dataset, dest)
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
     if kind == "hub":
-        from huggingface_hub import snapshot_download
-
-        snapshot_download(
-            repo_id=source["repo"],
+        fetch.hub_snapshot(
+            source["repo"],
+            source.get("revision", "main"),
+            dest,
+            allow=source.get("allow_patterns"),
             repo_type="dataset",
-            revision=source.get("revision"),
-            allow_patterns=source.get("allow_patterns"),
-            local_dir=dest,
-            token=os.environ.get("HF_TOKEN"),
         )
     elif kind == "url":
         for url in source["urls"]:
-            _fetch_url(url, dest)
+            fetch.url_file(url, dest / fetch.url_filename(url))
     elif kind == "gdrive":
         for url in source["urls"]:
-            flag = "--folder" if "/folders/" in url else "--fuzzy"
-            subprocess.run(["gdown", flag, url, "-O", f"{dest}/"], check=True)
-    elif kind == "kaggle":
-        for ref in source["urls"]:
-            subprocess.run(
-                ["kaggle", "datasets", "download", "--unzip", "-p", str(dest), ref], check=True
-            )
+            fetch.gdrive(url, dest)
     else:
-        raise ValueError(f"dataset {dataset!r}: source type {kind!r} is not downloadable")
+        for ref in source["urls"]:
+            fetch.kaggle_dataset(ref, dest)
     for url in source.get("files", []):
-        _fetch_url(url, dest)
+        fetch.url_file(url, dest / fetch.url_filename(url))
     if hasattr(module, "prepare"):
         module.prepare(dest, source)
+    fetch.mark_complete(dest, request)
     log.info("downloaded %s to %s", dataset, dest)
     return dest

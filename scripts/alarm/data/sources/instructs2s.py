@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from datasets.data_files import FILES_TO_IGNORE
 
+from alarm import fetch
 from alarm.data.items import SourceItem
 
 log = logging.getLogger(__name__)
@@ -36,34 +35,14 @@ SEPARATORS = re.compile(r"[\s,\[\]]*")
 
 
 def prepare(source_dir: Path, source: dict[str, Any]) -> None:
-    """Unpack the 33 parts into ``en/wav``, streamed through tar.
+    """Unpack the 33 parts into ``en/wav``, read in order as one tar.gz stream.
 
     The authors first write the concatenation (en_combined.tar.gz, as large as the
-    parts); piping the parts into tar gives the same files without that copy.
+    parts); reading the parts one after the other gives the same files without that copy.
     """
     source_dir = Path(source_dir)
-    marker = source_dir / ".en_parts.unpacked"
-    if marker.exists():
-        return
     parts = [source_dir / name for name in PARTS]
-    missing = [p.name for p in parts if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"{source_dir} lacks {', '.join(missing)}: download it first")
-    gunzip = "--use-compress-program=pigz" if shutil.which("pigz") else "--gzip"
-    tar = subprocess.Popen(
-        ["tar", gunzip, "-xf", "-", "-C", str(source_dir)], stdin=subprocess.PIPE, bufsize=0
-    )
-    try:
-        for part in parts:
-            with part.open("rb") as f:
-                shutil.copyfileobj(f, tar.stdin, 16 << 20)
-    except BrokenPipeError:
-        pass  # tar stopped reading; its exit status says why
-    finally:
-        tar.stdin.close()
-    if tar.wait():
-        raise subprocess.CalledProcessError(tar.returncode, tar.args)
-    marker.touch()
+    fetch.unpack(parts, source_dir, keep=True, name="en_parts")
 
 
 def _conversation_files(source_dir: Path) -> list[Path]:

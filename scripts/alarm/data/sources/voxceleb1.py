@@ -34,7 +34,7 @@ from alarm.data.sources._multi_sound_common import (
     seconds_at_16k,
     unpack,
 )
-from alarm.shards import file_checksum
+from alarm.files import file_checksum
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,11 @@ from torch import nn
 from alarm.data.audio import AudioError, decode, to_mono
 from alarm.generation.backend import Request, Sampling, item_seed
 from alarm.generation.budget import generate_with_budget
-from alarm.model.alarm_model import ALARMModel, build_frontend, load_checkpoint
+from alarm.model.alarm_model import ALARMModel, build_frontend, load_trained_weights
 from alarm.model.encoders import feature_extractor
 from alarm.model.layout import inference_layout
-from alarm.model.loading import load_llm, load_tokenizer
+from alarm.model.loading import load_llm
+from alarm.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class AudioLM:
         members: list[dict[str, Any]],
         weights: list[str],
         inference: dict[str, Any],
-        load_weights=load_checkpoint,
+        load_weights=load_trained_weights,
     ):
         llm_path = members[0]["llm_path"]
         self.settings = inference
@@ -63,7 +64,7 @@ class AudioLM:
             table = load_embedding_table(llm_path, str(self.device))
             self.backend = VLLMBackend(
                 llm_path,
-                inference["engine"],
+                inference.get("engine", {}) | {"max_model_len": inference.get("max_model_len")},
                 inference["seed"],
                 prompt_embeds=True,
                 embedding_table=table,
@@ -171,15 +172,14 @@ def _as_loaded(adapters: dict[str, dict]) -> dict[str, dict]:
     }
 
 
-def benchmark_generate(settings: dict[str, Any], input: str | Path, output: str | Path):
+def benchmark_generate(model: AudioLM, input: str | Path, output: str | Path):
     """Answer every question of a benchmark shard (MCQA prompt and system prompt of the authors)."""
     from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
     from alarm.benchmarks.schema import RESPONSE_SCHEMA
-    from alarm.shards import read_shard
+    from alarm.files import read_shard
     from alarm.stage import StageOutput, finish_stage
 
     rows = read_shard(input)
-    model = AudioLM(settings["models"], settings["weights"], settings["inference"])
     items = [
         {"uid": r["uid"], "audio": r["audio"], "prompt": mcqa_prompt(r["question"], r["choices"])}
         for r in rows
@@ -198,3 +198,16 @@ def benchmark_generate(settings: dict[str, Any], input: str | Path, output: str 
         uids_in=[r["uid"] for r in rows],
         result=StageOutput(out, [], stats),
     )
+
+
+def answer_file(model: AudioLM, audio: str | Path, prompt: str, system: str | None) -> int:
+    """Print the answer to ``prompt`` about one audio file; 1 if the file does not decode."""
+    from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
+
+    item = {"uid": f"cli/{Path(audio).name}", "audio": Path(audio).read_bytes(), "prompt": prompt}
+    (response,) = model.respond([item], system or INFERENCE_SYSTEM_PROMPT)
+    if response is None:
+        log.error("%s could not be decoded", audio)
+        return 1
+    print(response)
+    return 0

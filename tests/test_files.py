@@ -7,15 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from alarm.shards import (
-    atomic_path,
-    make_uid,
-    read_shard,
-    shard_name,
-    shard_of,
-    stable_hash,
-    write_shard,
-)
+from alarm.files import atomic_path, read_shard, write_shard
+from alarm.sharding import make_uid, shard_name, shard_of, stable_hash
 
 SCHEMA = pa.schema([("uid", pa.string()), ("value", pa.int64())])
 
@@ -27,7 +20,9 @@ def test_shard_assignment_is_pinned():
 
 
 def test_shard_assignment_ignores_python_hash_seed():
-    code = "from alarm.shards import shard_of; print([shard_of(f'd/{i}/x', 7) for i in range(20)])"
+    code = (
+        "from alarm.sharding import shard_of; print([shard_of(f'd/{i}/x', 7) for i in range(20)])"
+    )
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code],

@@ -30,8 +30,8 @@ import torch
 from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
 from alarm.data import synthetic
 from alarm.data.describe import audio_description
+from alarm.data.items import instruction_text
 from alarm.generation.backend import chat_ids
-from alarm.generation.instruction import instruction_text
 from alarm.generation.prompts_stage import checker_messages, prompt_messages
 from alarm.generation.r0 import r0_messages
 from alarm.generation.rephrase import leak_checker_messages, prepare_r0, rephrase_messages
@@ -314,7 +314,7 @@ def format_fit(
     """Fit the tiny LM in ``model_dir`` to the teacher's completions and save it in place."""
     from transformers import AutoModelForCausalLM
 
-    from alarm.model.loading import load_tokenizer
+    from alarm.tokenizer import load_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = load_tokenizer(model_dir)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors import safe_open
 
-from alarm.model.offline_tokenizers import QWEN3_VOCAB_SIZE, qwen3_tokenizer, whisper_tokenizer
+from alarm.tiny.tokenizers import QWEN3_VOCAB_SIZE, qwen3_tokenizer, whisper_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidat
     """Write a tiny random model described by ``spec`` (config ``pretrained.<role>.tiny``).
 
     A tiny LM with a ``format_fit`` block is then taught the generation stages' output
-    formats (see :mod:`alarm.generation.format_fit`); ``n_candidates`` is the prompt
+    formats (see :mod:`alarm.tiny.format_fit`); ``n_candidates`` is the prompt
     stage's list length it learns.
     """
     out = Path(out)
@@ -229,7 +229,7 @@ def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidat
     torch.manual_seed(seed)
     BUILDERS[spec["architecture"]](spec, out)
     if "format_fit" in spec:
-        from alarm.generation.format_fit import format_fit
+        from alarm.tiny.format_fit import format_fit
 
         format_fit(out, spec["format_fit"], seed, n_candidates)
     n_params = 0

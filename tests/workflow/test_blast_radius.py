@@ -1,0 +1,199 @@
+"""What a config edit reruns at paper scale, and nothing more.
+
+The paper DAG's outputs are made (empty files and directories) and recorded by
+`snakemake --touch --forceall`, which stores each job's params as a real run does
+and touches outputs in DAG order. Each edit is then a dry run with the edit as an
+extra config file: the jobs it plans are exactly those Snakemake's params trigger
+(and the ones downstream) would rerun. The table is the README's "Rebuilding a part".
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import defaultdict
+
+import pytest
+import yaml
+from workflow_helpers import REPO, SNAKEFILE, planned_jobs
+
+PAPER = REPO / "config" / "paper.yaml"
+pytestmark = pytest.mark.slow
+
+# Outputs declared with directory() in the rules.
+DIRECTORY_OUTPUT = re.compile(
+    r"^results/(pretrained/(hub|tiny)/|corpus/sources/|benchmarks/sources/)"
+)
+VCTK_SHARD_STAGES = ("collect", "audio_filter", "generate_prompts", "generate_r0",
+                     "self_rephrase", "answer_length_filter")  # fmt: skip
+VCTK_SHARDS = {frozenset({"dataset": "vctk", "shard": f"{s:05d}"}.items()) for s in (0, 1, 2)}
+# Everything that reads the corpus index, down to the report.
+AFTER_INDEX = ("corpus_index", "corpus_stats", "train_model", "benchmark_generate",
+               "score_benchmark", "report", "check_ledgers")  # fmt: skip
+AFTER_INFERENCE = ("benchmark_generate", "score_benchmark", "report", "check_ledgers")
+
+Jobs = dict[str, set[frozenset]]
+
+
+def dry_run(workdir, *configs) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
+         "--configfile", str(PAPER), *map(str, configs), "--directory", str(workdir)],
+        capture_output=True, text=True, cwd=workdir, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def by_rule(jobs) -> Jobs:
+    out: Jobs = defaultdict(set)
+    for rule, wildcards in jobs:
+        if rule != "all":
+            out[rule].add(frozenset(wildcards.items()))
+    return dict(out)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A working directory holding every output of the paper DAG, recorded as up to date;
+    and the whole DAG's jobs by rule."""
+    workdir = tmp_path_factory.mktemp("paper")
+    plan = dry_run(workdir)
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):
+        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
+        for path in outputs[1].split(", ") if outputs else []:
+            target = workdir / path
+            if DIRECTORY_OUTPUT.match(path):
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+    # --touch waits 0.1 s per job before touching; 2 000 jobs need no such pause here.
+    touch = (
+        "import sys, snakemake.executors.touch as t; t.Executor.SLEEPING_TIME = 0; "
+        "from snakemake.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", touch, "--snakefile", str(SNAKEFILE), "--touch", "--forceall",
+         "--cores", "1", "--quiet", "all", "--configfile", str(PAPER), "--directory",
+         str(workdir)],
+        capture_output=True, text=True, cwd=workdir, check=True,
+    )  # fmt: skip
+    assert "Nothing to be done" in subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
+         "--configfile", str(PAPER), "--directory", str(workdir)],
+        capture_output=True, text=True, cwd=workdir, check=True,
+    ).stdout  # fmt: skip
+    return workdir, by_rule(planned_jobs(plan))
+
+
+def only(jobs: Jobs, **keep) -> Jobs:
+    """The jobs of ``jobs`` whose wildcards take the given values (a value or a set)."""
+    out: Jobs = {}
+    for rule, instances in jobs.items():
+        chosen = {
+            w
+            for w in instances
+            if all(
+                dict(w).get(k) in (v if isinstance(v, set) else {v})
+                for k, v in keep.items()
+                if k in dict(w)
+            )
+        }
+        if chosen:
+            out[rule] = chosen
+    return out
+
+
+def rules(jobs: Jobs, *names) -> Jobs:
+    return {r: jobs[r] for r in names if r in jobs}
+
+
+def merge(*parts: Jobs) -> Jobs:
+    out: Jobs = defaultdict(set)
+    for part in parts:
+        for rule, instances in part.items():
+            out[rule] |= instances
+    return dict(out)
+
+
+# (edit, config overlay, what must rerun given the whole DAG's jobs)
+TABLE = [
+    (
+        "a dataset's note",
+        {"datasets": {"vctk": {"source": {"note": "moved to a mirror"}}}},
+        lambda dag: {},
+    ),
+    (
+        "a dataset's train_for",
+        {"datasets": {"esc50": {"train_for": {"al_sslam_r": 0.5}}}},
+        lambda dag: rules(dag, *AFTER_INDEX),
+    ),
+    (
+        "a dataset's n_shards",
+        {"datasets": {"vctk": {"n_shards": 3}}},
+        lambda dag: merge(
+            dict.fromkeys(VCTK_SHARD_STAGES, VCTK_SHARDS),
+            {"train_val_split": {frozenset({"dataset": "vctk"}.items())}},
+            rules(dag, *AFTER_INDEX),
+        ),
+    ),
+    (
+        "a generation stage's sampling temperature (R0)",
+        {"generation": {"r0": {"sampling": {"temperature": 0.7}}}},
+        lambda dag: rules(
+            dag, "generate_r0", "self_rephrase", "answer_length_filter", *AFTER_INDEX
+        ),
+    ),
+    ("the generation batch_size", {"generation": {"batch_size": 7}}, lambda dag: {}),
+    (
+        "a vLLM engine memory setting (R0)",
+        {"generation": {"r0": {"engine": {"gpu_memory_utilization": 0.5}}}},
+        lambda dag: {},
+    ),
+    (
+        "the answer-length range",
+        {"filters": {"answer_tokens": {"min": 90}}},
+        lambda dag: rules(dag, "answer_length_filter", *AFTER_INDEX),
+    ),
+    (
+        "one model's learning rate (AL-MuQ-R)",
+        {"models": {"al_muq_r": {"training": {"lr": 2.0e-4}}}},
+        lambda dag: merge(
+            only(rules(dag, "train_model"), model={"al_muq_r", "alarm_ca"}),
+            # ALARM-CA's MuQ adapter starts from AL-MuQ-R; ALARM-E holds ALARM-CA.
+            only(
+                rules(dag, "benchmark_generate", "score_benchmark"),
+                model={"al_muq_r", "alarm_ca", "alarm_e"},
+            ),
+            rules(dag, "report", "check_ledgers"),
+        ),
+    ),
+    (
+        "the thinking budget of inference",
+        {"inference": {"thinking_budget": 4096}},
+        lambda dag: rules(dag, *AFTER_INFERENCE),
+    ),
+    (
+        "the inference batch size",
+        {"inference": {"batch_size": 4}},
+        lambda dag: {},
+    ),
+    (
+        "the extraction mode",
+        {"evaluation": {"extraction": "alarm-parity"}},
+        lambda dag: rules(dag, "score_benchmark", "report", "check_ledgers"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "overlay", "expected"), TABLE, ids=[t[0] for t in TABLE])
+def test_an_edit_reruns_exactly_what_it_changes(built, tmp_path, edit, overlay, expected):
+    workdir, dag = built
+    overlay_file = tmp_path / "edit.yaml"
+    overlay_file.write_text(yaml.safe_dump(overlay))
+    planned = by_rule(planned_jobs(dry_run(workdir, overlay_file)))
+    want = expected(dag)
+    assert set(planned) == set(want), edit
+    for rule in want:
+        assert planned[rule] == want[rule], (edit, rule)
