@@ -71,10 +71,6 @@ class AudioFrontEnd(nn.Module):
         self.audio_end_emb = nn.Parameter(torch.randn(1, llm_dim))
         self.fusion_spec = fusion_spec
 
-    @property
-    def encoder_names(self) -> list[str]:
-        return list(self.audio_encoder.encoders)
-
     def token_rate(self) -> tuple[float, int]:
         """(audio tokens per second, fixed tokens per clip) fed to the LLM, separators included."""
         adapters = self.audio_adapter.adapters
