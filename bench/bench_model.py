@@ -57,21 +57,20 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     import numpy as np
     import torch
 
-    from alarm.config import load_config, model_spec, with_paths
+    from alarm.config import load_config, model_spec
     from alarm.model.alarm_model import ALARMModel, build_frontend
     from alarm.model.encoders import feature_extractor
     from alarm.model.layout import training_layout
     from alarm.model.loading import load_llm
+    from alarm.specs import with_paths
     from alarm.tokenizer import load_tokenizer
 
     config = load_config([REPO / "config" / "config.yaml"])
     spec = model_spec(config, model)
-    settings = with_paths(spec, {r: str(root / r) for r in ["rlm", *spec["encoders"]]})
-    settings["adapters"] = {k: {**v, "init_from": None} for k, v in settings["adapters"].items()}
-    settings["adapters"] = {
-        k: {kk: vv for kk, vv in v.items() if vv is not None}
-        for k, v in settings["adapters"].items()
-    }
+    # Fresh adapters (no init_from): the single-encoder models need not be trained first.
+    settings = with_paths(
+        spec, {r: str(root / r) for r in ["rlm", *spec["encoders"]]}
+    ).without_init_from()
     llm = load_llm(str(root / "rlm"), torch.float32)
     tokenizer = load_tokenizer(root / "rlm")
     frontend = build_frontend(settings, llm.config.hidden_size)
@@ -79,8 +78,8 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     rng = np.random.default_rng(0)
     clips = [rng.standard_normal(int(16000 * seconds)).astype(np.float32) * 0.1 for _ in range(4)]
     features = {}
-    for name, enc in settings["encoders"].items():
-        fe = feature_extractor(name, enc["path"])
+    for name, enc in settings.encoders.items():
+        fe = feature_extractor(name, enc.path)
         features[name] = fe.collate([fe(c, 16000) for c in clips])
     target = " ".join(["The audio sounds calm."] * 40) + "\n</think>\n\nCalm."
     layouts = [training_layout(tokenizer, "Describe the audio.", target)] * len(clips)

@@ -64,8 +64,9 @@ def paper_lengths(n: int = 100_000) -> list[int]:
 
 def train_once(model: str, bucketing: bool, steps: int, run_dir: str) -> dict:
     """A short training run (own process, so the peak memory is its own)."""
-    from alarm.config import load_config, with_paths
+    from alarm.config import load_config
     from alarm.registry import STAGES
+    from alarm.specs import TrainingSettings, with_paths
     from alarm.training.loop import train
 
     config = load_config([REPO / "config" / "config.yaml"])
@@ -73,20 +74,27 @@ def train_once(model: str, bucketing: bool, steps: int, run_dir: str) -> dict:
     settings = stage.settings_of(config, model=model)
     spec = settings["model"]
     # Fresh adapters everywhere (no init_from), the default run's tiny networks.
-    spec["adapters"] = {
-        k: {kk: vv for kk, vv in v.items() if kk != "init_from"}
-        for k, v in spec["adapters"].items()
-    }
     tiny = REPO / "results" / "pretrained" / "tiny"
-    settings["model"] = with_paths(spec, {r: str(tiny / r) for r in ["rlm", *spec["encoders"]]})
-    settings["training"] |= stage.knobs_of(config, model=model) | {
-        "max_steps": steps,
-        "bucketing": bucketing,
-        "eval_every": 10**6,
-        "checkpoint_every": 10**6,
-    }
+    model_spec = with_paths(
+        spec, {r: str(tiny / r) for r in ["rlm", *spec["encoders"]]}
+    ).without_init_from()
+    training = TrainingSettings.from_dict(
+        settings["training"]
+        | stage.knobs_of(config, model=model)
+        | {
+            "max_steps": steps,
+            "bucketing": bucketing,
+            "eval_every": 10**6,
+            "checkpoint_every": 10**6,
+        }
+    )
     metrics = train(
-        settings, str(INDEX / "train.parquet"), str(INDEX / "validation.parquet"), run_dir
+        model_spec,
+        training,
+        settings["datasets"],
+        str(INDEX / "train.parquet"),
+        str(INDEX / "validation.parquet"),
+        run_dir,
     )
     return {
         "samples_per_second": metrics["samples_per_second"],
@@ -107,9 +115,10 @@ def main() -> None:
     if not (INDEX / "train.parquet").exists():
         raise SystemExit("no corpus index: run the default workflow (`make`) first")
 
-    from alarm.config import load_config, model_spec, with_paths
+    from alarm.config import load_config, model_spec
     from alarm.files import read_shard
     from alarm.model.summary import model_summary
+    from alarm.specs import with_paths
     from alarm.training.data import sequence_length
 
     print("1. Padding fraction of LLM input batches")

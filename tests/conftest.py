@@ -48,8 +48,10 @@ def config_with_models(default_config):
 
 @pytest.fixture
 def model_settings(pretrained_dirs):
-    """model_settings(config, model, init=None): a model's spec with the tiny networks' paths."""
-    from alarm.config import model_spec, with_paths
+    """model_settings(config, model, init=None): a model's ModelSpec with the tiny networks'
+    paths, as a job builds it."""
+    from alarm.config import model_spec
+    from alarm.specs import with_paths
 
     def make(config, model, init=None):
         return with_paths(model_spec(config, model), pretrained_dirs, init)

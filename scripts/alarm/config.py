@@ -9,14 +9,17 @@ filled in by both. Errors name the offending key path.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The checkout holding the schema and the default config. An image holds the two under
+# /opt/alarm and says so with ALARM_REPO: there the package is installed, not in a checkout.
+REPO_ROOT = Path(os.environ.get("ALARM_REPO") or Path(__file__).resolve().parents[2])
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
@@ -164,8 +167,9 @@ def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
 
 
 def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
-    """A trained model's architecture: adapters, fusion, encoders' layers, hub ids. No paths:
-    the networks' files reach a command as arguments (see :func:`with_paths`)."""
+    """A trained model's architecture: adapters, fusion, encoders' layers, hub ids, as JSON
+    for a rule's settings. No paths: the networks' files reach a command as arguments
+    (see :func:`alarm.specs.with_paths`, which makes it a typed model spec)."""
     spec = config["models"][model]
 
     def hub_repo(role: str) -> str | None:
@@ -180,38 +184,6 @@ def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
             for name in spec["adapters"]
         },
         "llm_hub": hub_repo("rlm"),
-    }
-
-
-def with_paths(
-    spec: dict[str, Any],
-    pretrained: Mapping[str, str],
-    init: Mapping[str, str] | None = None,
-    *,
-    complete: bool = True,
-) -> dict[str, Any]:
-    """``spec`` with the files a job was given.
-
-    ``pretrained`` maps the backbone (``rlm``) and each encoder to its directory; ``init``
-    (training) maps each adapter with ``init_from`` to the checkpoint it starts from.
-    With ``complete=False`` a role may lack a path (the meta-device summary reads
-    reference configs instead).
-    """
-    missing = []
-    if complete:
-        roles = ["rlm", *spec["encoders"]]
-        missing += [f"--pretrained {r}=DIR" for r in roles if r not in pretrained]
-    if init is not None:
-        wanted = [n for n, a in spec["adapters"].items() if "init_from" in a]
-        missing += [f"--init {n}=FILE" for n in wanted if n not in init]
-    if missing:
-        raise ConfigError(f"{spec['name']}: missing {', '.join(missing)}")
-    return spec | {
-        "encoders": {
-            name: enc | {"path": pretrained.get(name)} for name, enc in spec["encoders"].items()
-        },
-        "llm_path": pretrained.get("rlm"),
-        "init": dict(init or {}),
     }
 
 

@@ -25,14 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA, RESPONSE_SCHEMA
-from alarm.config import (
-    DEFAULT_CONFIG,
-    ConfigError,
-    load_config,
-    model_spec,
-    training_settings,
-    with_paths,
-)
+from alarm.config import DEFAULT_CONFIG, ConfigError, load_config, model_spec, training_settings
 from alarm.data.items import (
     INSTRUCTION_SCHEMA,
     ITEM_SCHEMA,
@@ -43,6 +36,7 @@ from alarm.data.items import (
     TARGETS_SCHEMA,
     WER_FILTERED_SCHEMA,
 )
+from alarm.specs import InferenceSettings, TrainingSettings, with_paths
 
 Config = dict[str, Any]
 Settings = dict[str, Any]
@@ -595,8 +589,9 @@ def _train_model(job: Job):
 
     maybe_relaunch(sys.argv[1:])
     model = with_paths(job.settings["model"], job.pairs("pretrained"), job.pairs("init"))
-    settings = job.settings | {"model": model, "training": job.settings["training"] | job.knobs}
-    train(settings, job.args.train, job.args.validation, job.args.run_dir)
+    training = TrainingSettings.from_dict(job.settings["training"] | job.knobs)
+    a = job.args
+    train(model, training, job.settings["datasets"], a.train, a.validation, a.run_dir)
 
 
 # --- inference and benchmarks (paper §4) -------------------------------------------------------
@@ -643,6 +638,11 @@ WEIGHTS = pairs_arg(
 )
 
 
+def _inference(job: Job) -> InferenceSettings:
+    """The inference settings of a job with its run knobs (batch size, engine)."""
+    return InferenceSettings.from_dict(job.settings["inference"] | job.knobs)
+
+
 def _audio_lm(job: Job):
     """The trained model (or ensemble) of a job, its files given as arguments."""
     from alarm.benchmarks.inference import AudioLM
@@ -654,7 +654,7 @@ def _audio_lm(job: Job):
         raise ConfigError(f"--weights lacks {', '.join(missing)}")
     specs = [with_paths(m, pretrained) for m in models]
     paths = [weights[m["name"]] for m in models]
-    return AudioLM(specs, paths, job.settings["inference"] | job.knobs)
+    return AudioLM(specs, paths, _inference(job))
 
 
 @stage(
@@ -695,9 +695,7 @@ def _generate(job: Job):
 
     trained = [read_trained(Path(job.args.models_dir) / m["name"]) for m in job.settings["models"]]
     model = AudioLM(
-        [spec for spec, _ in trained],
-        [weights for _, weights in trained],
-        job.settings["inference"] | job.knobs,
+        [spec for spec, _ in trained], [weights for _, weights in trained], _inference(job)
     )
     return answer_file(model, job.args.audio, job.args.prompt, job.args.system)
 
@@ -727,12 +725,7 @@ def _generate_released(job: Job):
         with_paths(released_settings(read_released_config(p), Path(p).name), pretrained)
         for p in job.args.released
     ]
-    model = AudioLM(
-        members,
-        job.args.released,
-        job.settings["inference"] | job.knobs,
-        load_weights=load_released,
-    )
+    model = AudioLM(members, job.args.released, _inference(job), load_weights=load_released)
     return answer_file(model, job.args.audio, job.args.prompt, job.args.system)
 
 

@@ -13,14 +13,23 @@ from alarm.data.synthetic import make_synthetic_corpus
 from alarm.files import read_shard
 from alarm.model.alarm_model import build_frontend, save_trained
 from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
+from alarm.registry import inference_knobs, inference_settings
+from alarm.specs import InferenceSettings
 
 INFERENCE = {"thinking_budget": 6, "max_tokens": 12, "batch_size": 4}
 
 
 @pytest.fixture
+def inference(config_with_models):
+    """The default configuration's inference settings and knobs, with short answers."""
+    c = config_with_models
+    return InferenceSettings.from_dict(inference_settings(c) | inference_knobs(c) | INFERENCE)
+
+
+@pytest.fixture
 def trained(config_with_models, model_settings, tmp_path):
     """model -> (settings, adapter.safetensors) of freshly initialised front ends."""
-    llm_path = model_settings(config_with_models, "al_whisper_r")["llm_path"]
+    llm_path = model_settings(config_with_models, "al_whisper_r").llm_path
     hidden_size = AutoConfig.from_pretrained(llm_path).hidden_size
     out = {}
     for model in ("al_whisper_r", "al_muq_r"):
@@ -42,9 +51,9 @@ def benchmark_shard(tmp_path_factory):
     return root / "converted.parquet"
 
 
-def test_one_model_answers_every_decodable_item(trained, config_with_models, benchmark_shard):
+def test_one_model_answers_every_decodable_item(trained, inference, benchmark_shard):
     settings, weights = trained["al_whisper_r"]
-    model = AudioLM([settings], [weights], config_with_models["inference"] | INFERENCE)
+    model = AudioLM([settings], [weights], inference)
     rows = read_shard(benchmark_shard)
     items = [{"uid": r["uid"], "audio": r["audio"], "prompt": r["question"]} for r in rows]
     responses = model.respond(items, INFERENCE_SYSTEM_PROMPT)
@@ -55,9 +64,8 @@ def test_one_model_answers_every_decodable_item(trained, config_with_models, ben
     assert again == responses
 
 
-def test_the_ensemble_hears_the_audio_once_per_member(trained, config_with_models, benchmark_shard):
+def test_the_ensemble_hears_the_audio_once_per_member(trained, inference, benchmark_shard):
     members = [trained["al_whisper_r"], trained["al_muq_r"]]
-    inference = config_with_models["inference"] | INFERENCE
     single = AudioLM([members[0][0]], [members[0][1]], inference)
     ensemble = AudioLM([m for m, _ in members], [w for _, w in members], inference)
     row = next(r for r in read_shard(benchmark_shard) if not r["audio_error"])
@@ -74,10 +82,10 @@ def test_the_ensemble_hears_the_audio_once_per_member(trained, config_with_model
 
 
 def test_benchmark_generation_keeps_every_row_and_counts_those_without_audio(
-    trained, config_with_models, benchmark_shard, tmp_path
+    trained, inference, benchmark_shard, tmp_path
 ):
     settings, weights = trained["al_whisper_r"]
-    model = AudioLM([settings], [weights], config_with_models["inference"] | INFERENCE)
+    model = AudioLM([settings], [weights], inference)
     output = tmp_path / "responses.parquet"
     benchmark_generate(model, benchmark_shard, output)
     rows = read_shard(output)

@@ -34,12 +34,12 @@ def test_every_encoder_runs_on_the_gpu_in_bf16(name, tiny_models, default_config
 
 def test_a_training_step_on_the_gpu(config_with_models, model_settings, cuda):
     settings = model_settings(config_with_models, "al_whisper_r")
-    llm = load_llm(settings["llm_path"], torch.bfloat16).to(cuda)
-    tokenizer = load_tokenizer(settings["llm_path"])
+    llm = load_llm(settings.llm_path, torch.bfloat16).to(cuda)
+    tokenizer = load_tokenizer(settings.llm_path)
     model = ALARMModel(
         [build_frontend(settings, llm.config.hidden_size).to(cuda)], llm, tokenizer
     ).train()
-    fe = feature_extractor("whisper", settings["encoders"]["whisper"]["path"])
+    fe = feature_extractor("whisper", settings.encoders["whisper"].path)
     features = {
         "whisper": {k: v.to(cuda) for k, v in fe.collate([fe(w, sr) for w, sr in _clips()]).items()}
     }

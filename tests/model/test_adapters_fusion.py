@@ -1,30 +1,33 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
 from alarm.model.adapters import ConvAdapter, EncoderAdapter, MLPAdapter
 from alarm.model.fusion import CrossAttentionFusion, PerceiverFusion
 from alarm.model.layer_average import LayerAverage
+from alarm.specs import AdapterSpec, FusionSpec
 
-CA = {
-    "type": "cross_attention",
-    "primary": "whisper",
-    "order": ["w2vbert", "muq", "sslam"],
-    "width": 16,
-    "heads": 4,
-    "ffn": 32,
-    "layers_per_encoder": 1,
-    "dropout": 0.0,
-}
-P = {
-    "type": "perceiver",
-    "primary": "whisper",
-    "order": ["w2vbert", "muq", "sslam"],
-    "latents": 20,
-    "width": 12,
-    "heads": 4,
-    "self_attention_layers": 2,
-    "self_attention_repeats": 3,
-}
+CA = FusionSpec(
+    type="cross_attention",
+    primary="whisper",
+    order=("w2vbert", "muq", "sslam"),
+    width=16,
+    heads=4,
+    ffn=32,
+    layers_per_encoder=1,
+    dropout=0.0,
+)
+P = FusionSpec(
+    type="perceiver",
+    primary="whisper",
+    order=("w2vbert", "muq", "sslam"),
+    latents=20,
+    width=12,
+    heads=4,
+    self_attention_layers=2,
+    self_attention_repeats=3,
+)
 
 
 def test_layer_average_starts_uniform_and_is_a_softmax():
@@ -61,10 +64,10 @@ def test_mlp_adapter_keeps_the_rate():
 
 
 def test_encoder_adapter_trims_averages_and_projects():
-    adapter = EncoderAdapter(4, 12, 20, {"type": "conv", "width": 8, "norm": "layer"})
+    adapter = EncoderAdapter(4, 12, 20, AdapterSpec(type="conv", width=8, norm="layer"))
     out, lengths = adapter(torch.randn(4, 2, 50, 12), torch.tensor([40, 10]))
     assert out.shape == (2, 20, 20) and lengths.tolist() == [20, 5]  # trimmed to 40 first
-    identity = EncoderAdapter(3, 12, 20, {"type": "identity", "llm_proj": False})
+    identity = EncoderAdapter(3, 12, 20, AdapterSpec(type="identity", llm_proj=False))
     assert identity.out_dim == 12 and identity(torch.randn(3, 1, 6, 12), torch.tensor([6]))[
         0
     ].shape == (1, 6, 12)
@@ -90,7 +93,7 @@ def test_cross_attention_output_follows_the_primary_stream():
         streams, muq=(torch.cat([x[:1], torch.cat([x[1:, :4], torch.randn(1, 5, 24)], 1)]), lengths)
     )
     assert torch.allclose(fusion(changed)[0][1, :5], out[1, :5], atol=1e-5)
-    assert [len(fusion.condition_modules[n]) for n in CA["order"]] == [1, 1, 1]
+    assert [len(fusion.condition_modules[n]) for n in CA.order] == [1, 1, 1]
 
 
 def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():
@@ -114,7 +117,7 @@ def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():
 
 def test_perceiver_blocks_share_weights_across_repeats():
     dims = {"whisper": 24, "w2vbert": 16, "muq": 16, "sslam": 12}
-    once = PerceiverFusion(P | {"self_attention_repeats": 1}, dims, 24)
+    once = PerceiverFusion(replace(P, self_attention_repeats=1), dims, 24)
     thrice = PerceiverFusion(P, dims, 24)
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(once) == count(thrice)

@@ -1,5 +1,7 @@
 """The frozen-LLM wrapper: gradients, frozen parts, loss masking, layouts, checkpoints."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from alarm.model.alarm_model import (
     CheckpointError,
     build_frontend,
     load_trained_weights,
+    read_trained,
     save_trained,
 )
 from alarm.model.encoders import feature_extractor
@@ -34,11 +37,11 @@ def parts(tiny_models):
     )
 
 
-def _features(settings, seconds=(1.3, 2.0)):
+def _features(spec, seconds=(1.3, 2.0)):
     rng = np.random.default_rng(0)
     out = {}
-    for name, enc in settings["encoders"].items():
-        fe = feature_extractor(name, enc["path"])
+    for name, enc in spec.encoders.items():
+        fe = feature_extractor(name, enc.path)
         out[name] = fe.collate(
             [
                 fe(rng.standard_normal(int(16000 * s)).astype(np.float32) * 0.1, 16000)
@@ -69,21 +72,21 @@ def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
         model, settings = build(config, single)
         save_trained(model.frontends[0], settings, tmp_path / single)
     for name in ("al_whisper_r", "alarm_ca", "alarm_p"):
-        settings = model_settings(config, name)
-        settings["init"] = {
-            enc: str(tmp_path / src / "adapter.safetensors")
-            for enc, src in ((e, a.get("init_from")) for e, a in settings["adapters"].items())
-            if src
-        }
         if name == "alarm_p":
             save_trained(
                 build(config, "al_whisper_instruct_r")[0].frontends[0],
                 model_settings(config, "al_whisper_instruct_r"),
                 tmp_path / "al_whisper_instruct_r",
             )
-            settings["init"] = {
-                "whisper": str(tmp_path / "al_whisper_instruct_r" / "adapter.safetensors")
-            }
+        settings = model_settings(config, name)
+        settings = replace(
+            settings,
+            init={
+                enc: str(tmp_path / a.init_from / "adapter.safetensors")
+                for enc, a in settings.adapters.items()
+                if a.init_from is not None
+            },
+        )
         llm, tok = parts
         model = ALARMModel([build_frontend(settings, llm.config.hidden_size)], llm, tok).train()
         layouts = [training_layout(tok, "What is it?", "It is a sound.\n</think>\n\nA sound.")] * 2
@@ -203,6 +206,7 @@ def test_ensemble_embedding_layout_token_by_token(config_with_models, parts, mod
 def test_checkpoints_hold_no_frozen_backbone_or_encoder_weight(config_with_models, build, tmp_path):
     model, settings = build(config_with_models, "al_whisper_r")
     save_trained(model.frontends[0], settings, tmp_path)
+    assert read_trained(tmp_path) == (settings, tmp_path / "adapter.safetensors")  # model.json
     from safetensors.torch import load_file
 
     keys = load_file(str(tmp_path / "adapter.safetensors"))

@@ -4,9 +4,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from alarm.config import with_paths
 from alarm.model.alarm_model import CheckpointError, build_frontend
 from alarm.model.released import load_released, released_settings
+from alarm.specs import with_paths
 
 W = {
     "encoder_name": "whisper",

@@ -4,8 +4,9 @@ import sys
 
 import pytest
 
-from alarm.config import model_spec, with_paths
+from alarm.config import model_spec
 from alarm.model.summary import model_summary
+from alarm.specs import with_paths
 
 
 # Trainable parameters of the reference architecture (model-training.md §10), in millions.

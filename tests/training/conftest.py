@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import NamedTuple
 
 import pytest
 
@@ -12,6 +13,7 @@ from alarm.data.filters import audio_filter
 from alarm.data.index import INDEX_SCHEMA
 from alarm.data.synthetic import make_synthetic_corpus
 from alarm.files import read_shard, write_shard
+from alarm.specs import ModelSpec, TrainingSettings
 from alarm.tokenizer import load_tokenizer
 
 PARTS = {
@@ -89,14 +91,22 @@ def tiny_corpus(tmp_path_factory, tiny_models):
     return root
 
 
+class TrainArgs(NamedTuple):
+    """The first three arguments of alarm.training.loop.train."""
+
+    model: ModelSpec
+    training: TrainingSettings
+    categories: dict[str, str]
+
+
 @pytest.fixture
 def train_settings(config_with_models, model_settings, tiny_corpus):
-    """settings(model, **training overrides) for alarm.training.loop.train."""
+    """settings(model, init=None, **training overrides): TrainArgs for the tiny models."""
     config = copy.deepcopy(config_with_models)
     for name, (_, category) in PARTS.items():
         config["datasets"][name]["category"] = category
 
-    def make(model="al_whisper_r", **overrides):
+    def make(model="al_whisper_r", init=None, **overrides):
         training = training_settings(config, model)
         training["data"] = {d: f for d, f in training["data"].items() if d in PARTS}
         training.update(
@@ -113,10 +123,10 @@ def train_settings(config_with_models, model_settings, tiny_corpus):
             }
             | overrides
         )
-        return {
-            "model": model_settings(config, model),
-            "training": training,
-            "datasets": {n: s["category"] for n, s in config["datasets"].items()},
-        }
+        return TrainArgs(
+            model_settings(config, model, init),
+            TrainingSettings.from_dict(training),
+            {n: s["category"] for n, s in config["datasets"].items()},
+        )
 
     return make

@@ -60,14 +60,14 @@ def test_kill_and_restart_gives_the_uninterrupted_weights(
         ("al_sslam_r", "sslam"),
     ):
         train(
-            train_settings(single, max_steps=1),
+            *train_settings(single, max_steps=1),
             str(tiny_corpus / "train.parquet"),
             str(tiny_corpus / "validation.parquet"),
             str(tmp_path / single),
         )
         init[enc] = str(tmp_path / single / "adapter.safetensors")
-    settings = train_settings("alarm_ca", max_steps=8, checkpoint_every=2)
-    settings["model"]["init"] = init
+    model, training, categories = train_settings("alarm_ca", init, max_steps=8, checkpoint_every=2)
+    settings = {"model": model.to_dict(), "training": training.to_dict(), "datasets": categories}
     settings_file = tmp_path / "settings.json"
     settings_file.write_text(json.dumps(settings))
     files = {"pretrained": pretrained_dirs, "init": init}

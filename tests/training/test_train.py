@@ -14,7 +14,7 @@ from alarm.training.loop import train
 
 def _train(settings, corpus, run_dir):
     return train(
-        settings, str(corpus / "train.parquet"), str(corpus / "validation.parquet"), str(run_dir)
+        *settings, str(corpus / "train.parquet"), str(corpus / "validation.parquet"), str(run_dir)
     )
 
 
@@ -47,10 +47,9 @@ def test_validation_loss_falls_and_only_trainable_weights_are_saved(
 def test_fusion_models_start_from_frozen_single_encoder_adapters(
     train_settings, tiny_corpus, tmp_path
 ):
-    settings = train_settings("alarm_p", max_steps=2)
     _train(train_settings("al_whisper_r", max_steps=2), tiny_corpus, tmp_path / "w")
-    settings["model"]["init"] = {"whisper": str(tmp_path / "w" / "adapter.safetensors")}
-    _train(settings, tiny_corpus, tmp_path / "p")
+    init = {"whisper": str(tmp_path / "w" / "adapter.safetensors")}
+    _train(train_settings("alarm_p", init, max_steps=2), tiny_corpus, tmp_path / "p")
     source, fused = (
         load_file(str(tmp_path / "w" / "adapter.safetensors")),
         load_file(str(tmp_path / "p" / "adapter.safetensors")),
@@ -62,18 +61,17 @@ def test_fusion_models_start_from_frozen_single_encoder_adapters(
 
 
 def test_bad_init_checkpoints_fail_before_any_step(train_settings, tiny_corpus, tmp_path):
-    settings = train_settings("alarm_p", max_steps=2)
-    settings["model"]["init"] = {"whisper": str(tmp_path / "missing.safetensors")}
+    def alarm_p(init_file):
+        return train_settings("alarm_p", {"whisper": str(init_file)}, max_steps=2)
+
     with pytest.raises(CheckpointError, match="does not exist"):
-        _train(settings, tiny_corpus, tmp_path / "a")
+        _train(alarm_p(tmp_path / "missing.safetensors"), tiny_corpus, tmp_path / "a")
     (tmp_path / "corrupt.safetensors").write_bytes(b"\x00" * 64)
-    settings["model"]["init"] = {"whisper": str(tmp_path / "corrupt.safetensors")}
     with pytest.raises(CheckpointError, match="cannot be read"):
-        _train(settings, tiny_corpus, tmp_path / "b")
+        _train(alarm_p(tmp_path / "corrupt.safetensors"), tiny_corpus, tmp_path / "b")
     _train(train_settings("al_muq_r", max_steps=1), tiny_corpus, tmp_path / "muq")
-    settings["model"]["init"] = {"whisper": str(tmp_path / "muq" / "adapter.safetensors")}
     with pytest.raises(CheckpointError, match="does not fit"):
-        _train(settings, tiny_corpus, tmp_path / "c")
+        _train(alarm_p(tmp_path / "muq" / "adapter.safetensors"), tiny_corpus, tmp_path / "c")
     assert not (tmp_path / "c" / "checkpoint").exists()
 
 

@@ -18,12 +18,13 @@ import torch
 from torch import nn
 
 from alarm.data.audio import AudioError, decode, to_mono
-from alarm.generation.backend import Request, Sampling, item_seed
+from alarm.generation.backend import Request, item_seed
 from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend, load_trained_weights
 from alarm.model.encoders import feature_extractor
 from alarm.model.layout import inference_layout
 from alarm.model.loading import load_llm
+from alarm.specs import InferenceSettings, ModelSpec
 from alarm.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
@@ -48,24 +49,24 @@ class AudioLM:
 
     def __init__(
         self,
-        members: list[dict[str, Any]],
+        members: list[ModelSpec],
         weights: list[str],
-        inference: dict[str, Any],
+        inference: InferenceSettings,
         load_weights=load_trained_weights,
     ):
-        llm_path = members[0]["llm_path"]
-        self.settings = inference
+        llm_path = members[0].llm_path
+        self.inference = inference
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.tokenizer = load_tokenizer(llm_path)
-        if inference["backend"] == "vllm":
+        if inference.backend == "vllm":
             from alarm.generation.vllm_backend import VLLMBackend, load_embedding_table
 
             table = load_embedding_table(llm_path, str(self.device))
             self.backend = VLLMBackend(
                 llm_path,
-                inference.get("engine", {}) | {"max_model_len": inference.get("max_model_len")},
-                inference["seed"],
+                inference.engine | {"max_model_len": inference.max_model_len},
+                inference.seed,
                 prompt_embeds=True,
                 embedding_table=table,
             )
@@ -75,18 +76,17 @@ class AudioLM:
 
             llm = load_llm(llm_path, dtype).to(self.device)
             self.backend = TransformersBackend(
-                llm_path, inference["batch_size"], model=llm, tokenizer=self.tokenizer
+                llm_path, inference.batch_size, model=llm, tokenizer=self.tokenizer
             )
         frontends = []
-        for settings, path in zip(members, weights, strict=True):
-            frontend = build_frontend(
-                settings | {"adapters": _as_loaded(settings["adapters"])}, llm.config.hidden_size
-            )
+        for spec, path in zip(members, weights, strict=True):
+            # Every adapter comes from the model's own checkpoint, none from init_from.
+            frontend = build_frontend(spec.without_init_from(), llm.config.hidden_size)
             load_weights(frontend, path)
             frontends.append(frontend.to(self.device).eval())
         self.model = ALARMModel(frontends, llm, self.tokenizer).eval()
         self.extractors = [
-            {name: feature_extractor(name, enc["path"]) for name, enc in m["encoders"].items()}
+            {name: feature_extractor(name, enc.path) for name, enc in m.encoders.items()}
             for m in members
         ]
 
@@ -113,8 +113,7 @@ class AudioLM:
 
     def respond(self, items: list[dict[str, Any]], system: str) -> list[str | None]:
         """Responses to items {uid, audio bytes or waveform, prompt}; None where audio fails."""
-        inference = self.settings
-        sampling = Sampling.from_settings(inference["sampling"])
+        inference = self.inference
         responses: list[str | None] = [None] * len(items)
         usable: list[tuple[int, tuple[np.ndarray, int]]] = []
         for i, item in enumerate(items):
@@ -139,21 +138,21 @@ class AudioLM:
                 requests.append(
                     Request(
                         None,
-                        inference["max_tokens"],
-                        item_seed(inference["seed"], items[i]["uid"], "inference"),
-                        sampling,
+                        inference.max_tokens,
+                        item_seed(inference.seed, items[i]["uid"], "inference"),
+                        inference.sampling,
                         prompt_embeds=embeds,
                     )
                 )
             results = generate_with_budget(
-                self.backend, requests, inference["thinking_budget"], inference["max_tokens"]
+                self.backend, requests, inference.thinking_budget, inference.max_tokens
             )
             for (i, _), result in zip(chunk, results, strict=True):
                 responses[i] = result.text
         return responses
 
     def _embed_in_batches(self, waveforms, prompts, system) -> list[torch.Tensor]:
-        size = self.settings["batch_size"]
+        size = self.inference.batch_size
         out = []
         for start in range(0, len(waveforms), size):
             out += [
@@ -163,13 +162,6 @@ class AudioLM:
                 )
             ]
         return out
-
-
-def _as_loaded(adapters: dict[str, dict]) -> dict[str, dict]:
-    """At inference every adapter comes from the model's own checkpoint, not from init_from."""
-    return {
-        name: {k: v for k, v in spec.items() if k != "init_from"} for name, spec in adapters.items()
-    }
 
 
 def benchmark_generate(model: AudioLM, input: str | Path, output: str | Path):

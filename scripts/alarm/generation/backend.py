@@ -13,19 +13,9 @@ from typing import Literal, Protocol
 import torch
 
 from alarm.sharding import stable_hash
+from alarm.specs import Sampling
 
 FinishReason = Literal["stop", "length"]
-
-
-@dataclass(frozen=True)
-class Sampling:
-    temperature: float = 0.6
-    top_p: float = 0.95
-    top_k: int = 20
-
-    @classmethod
-    def from_settings(cls, settings: dict) -> Sampling:
-        return cls(**settings)
 
 
 @dataclass

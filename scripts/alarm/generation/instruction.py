@@ -19,7 +19,7 @@ from alarm.stage import StageOutput
 def instruction_responses(
     rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
 ) -> StageOutput:
-    sampling = Sampling.from_settings(settings["sampling"])
+    sampling = Sampling.from_dict(settings["sampling"])
     variants = [v for v in VARIANTS if v in settings["variants"]]
     requests = [
         Request(

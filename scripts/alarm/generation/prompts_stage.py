@@ -89,7 +89,7 @@ def generate_prompts(
     rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
 ) -> StageOutput:
     n = settings["n_candidates"]
-    sampling = Sampling.from_settings(settings["sampling"])
+    sampling = Sampling.from_dict(settings["sampling"])
     seed = settings["seed"]
     requests = [
         Request(

@@ -32,7 +32,7 @@ def r0_messages(a_text: str, prompt: str) -> list[dict[str, str]]:
 def generate_r0(
     rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
 ) -> StageOutput:
-    sampling = Sampling.from_settings(settings["sampling"])
+    sampling = Sampling.from_dict(settings["sampling"])
     requests = [
         Request(
             chat_ids(backend.tokenizer, r0_messages(r["audio_description"], r["prompt"])),

@@ -124,7 +124,7 @@ def rephrase(
     settings: dict[str, Any],
     checker: Backend | None = None,
 ) -> StageOutput:
-    sampling = Sampling.from_settings(settings["sampling"])
+    sampling = Sampling.from_dict(settings["sampling"])
     prepared = {r["uid"]: prepare_r0(r["r0"]) for r in rows}
     budget, limit = settings["thinking_budget"], settings["max_tokens"]
     check = settings["leak_checker"]

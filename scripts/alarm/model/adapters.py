@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from alarm.model.layer_average import LayerAverage
+from alarm.specs import AdapterSpec
 
 
 class TransposeLayerNorm(nn.Module):
@@ -81,25 +82,24 @@ class EncoderAdapter(nn.Module):
     encoders, whose Perceivers take the raw averaged features).
     """
 
-    def __init__(self, n_layers: int, in_dim: int, llm_dim: int, spec: dict):
+    def __init__(self, n_layers: int, in_dim: int, llm_dim: int, spec: AdapterSpec):
         super().__init__()
         self.layer_fusion = LayerAverage(n_layers)
-        kind = spec["type"]
-        if kind == "conv":
-            self.adapter = ConvAdapter(in_dim, spec["width"], spec["norm"])
-            out_dim = spec["width"]
-        elif kind == "mlp":
-            self.adapter = MLPAdapter(in_dim, spec["width"])
-            out_dim = spec["width"]
-        elif kind == "identity":
+        if spec.type == "conv":
+            self.adapter = ConvAdapter(in_dim, spec.width, spec.norm)
+            out_dim = spec.width
+        elif spec.type == "mlp":
+            self.adapter = MLPAdapter(in_dim, spec.width)
+            out_dim = spec.width
+        elif spec.type == "identity":
             self.adapter = None
             out_dim = in_dim
         else:
-            raise ValueError(f"unknown adapter type {kind!r}")
-        self.llm_proj = nn.Linear(out_dim, llm_dim) if spec.get("llm_proj", True) else None
+            raise ValueError(f"unknown adapter type {spec.type!r}")
+        self.llm_proj = nn.Linear(out_dim, llm_dim) if spec.llm_proj else None
         self.out_dim = llm_dim if self.llm_proj is not None else out_dim
         # tokens per second of output for each frame per second of input
-        self.rate_factor = 0.5 if kind == "conv" else 1.0
+        self.rate_factor = 0.5 if spec.type == "conv" else 1.0
 
     def forward(
         self, states: torch.Tensor, lengths: torch.Tensor

@@ -24,6 +24,7 @@ from torch import nn
 from alarm.model.encoders import load_encoder
 from alarm.model.frontend import AudioFrontEnd
 from alarm.model.layout import AudioSegment, Piece, piece_ids
+from alarm.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,9 @@ def load_fitting(
 
 
 def build_frontend(
-    settings: dict[str, Any], llm_dim: int, *, configs: dict[str, dict] | None = None
+    spec: ModelSpec, llm_dim: int, *, configs: dict[str, dict] | None = None
 ) -> AudioFrontEnd:
-    """A front end as ``settings`` (:func:`alarm.config.with_paths` of a model spec) declares it.
+    """A front end as ``spec`` (:func:`alarm.specs.with_paths`) declares it.
 
     With ``configs`` (encoder name -> config.json dict) only the architecture is
     built (for summaries on the meta device); otherwise encoder weights are loaded
@@ -86,16 +87,16 @@ def build_frontend(
     """
     encoders = {
         name: load_encoder(
-            name, enc["path"], enc["layers"], config=None if configs is None else configs[name]
+            name, enc.path, list(enc.layers), config=None if configs is None else configs[name]
         )
-        for name, enc in settings["encoders"].items()
+        for name, enc in spec.encoders.items()
     }
-    frontend = AudioFrontEnd(encoders, settings["adapters"], settings["fusion"], llm_dim)
-    for name, spec in settings["adapters"].items():
-        if configs is None and "init_from" in spec:
+    frontend = AudioFrontEnd(encoders, spec, llm_dim)
+    for name, adapter in spec.adapters.items():
+        if configs is None and adapter.init_from is not None:
             only = f"audio_adapter.adapters.{name}"
-            load_trained_weights(frontend, settings["init"][name], only=only)
-        if spec.get("frozen", False):
+            load_trained_weights(frontend, spec.init[name], only=only)
+        if adapter.frozen:
             frontend.audio_adapter.adapters[name].requires_grad_(False)
     return frontend
 
@@ -200,23 +201,23 @@ class ALARMModel(nn.Module):
         return sums, selected.sum(1)
 
 
-def save_trained(frontend: AudioFrontEnd, settings: dict[str, Any], run_dir: str | Path) -> None:
+def save_trained(frontend: AudioFrontEnd, spec: ModelSpec, run_dir: str | Path) -> None:
     """``adapter.safetensors`` (trainable and loaded-frozen front-end weights) + ``model.json``."""
     from alarm.files import atomic_path, write_json
 
     run_dir = Path(run_dir)
     state = {k: v.detach().cpu().contiguous() for k, v in frontend.trainable_state_dict().items()}
     with atomic_path(run_dir / "adapter.safetensors") as tmp:
-        save_file(state, str(tmp), metadata={"model": settings["name"]})
-    write_json(settings, run_dir / "model.json")
+        save_file(state, str(tmp), metadata={"model": spec.name})
+    write_json(spec.to_dict(), run_dir / "model.json")
 
 
-def read_trained(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
-    """A trained model's settings (as it was built, with its networks' paths) and weights."""
+def read_trained(run_dir: str | Path) -> tuple[ModelSpec, Path]:
+    """A trained model's spec (as it was built, with its networks' paths) and weights."""
     import json
 
     run_dir = Path(run_dir)
-    spec = run_dir / "model.json"
-    if not spec.exists():
-        raise CheckpointError(f"{spec} does not exist; train that model first")
-    return json.loads(spec.read_text()), run_dir / "adapter.safetensors"
+    path = run_dir / "model.json"
+    if not path.exists():
+        raise CheckpointError(f"{path} does not exist; train that model first")
+    return ModelSpec.from_dict(json.loads(path.read_text())), run_dir / "adapter.safetensors"

@@ -8,14 +8,13 @@ their released checkpoints load into this module directly.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import torch
 from torch import nn
 
 from alarm.model.adapters import EncoderAdapter
 from alarm.model.encoders import FrozenEncoder
 from alarm.model.fusion import build_fusion
+from alarm.specs import ModelSpec
 
 
 class AudioEncoders(nn.Module):
@@ -39,43 +38,29 @@ class AudioFusion(nn.Module):
 class AudioFrontEnd(nn.Module):
     """Encoders -> per-encoder adapters -> fusion; two separators frame it in the LLM input."""
 
-    # Encoder tokens per second before the adapter (SSLAM: 512 patch tokens per 10.24 s).
-    ENCODER_RATES: ClassVar[dict[str, float]] = {
-        "whisper": 50.0,
-        "w2vbert": 50.0,
-        "muq": 25.0,
-        "sslam": 50.0,
-    }
-
-    def __init__(
-        self,
-        encoders: dict[str, FrozenEncoder],
-        adapter_specs: dict[str, dict],
-        fusion_spec: dict,
-        llm_dim: int,
-    ):
+    def __init__(self, encoders: dict[str, FrozenEncoder], spec: ModelSpec, llm_dim: int):
         super().__init__()
         self.audio_encoder = AudioEncoders(encoders)
         self.audio_adapter = AudioAdapters(
             {
                 name: EncoderAdapter(
-                    len(encoders[name].layers), encoders[name].hidden_size, llm_dim, spec
+                    len(encoders[name].layers), encoders[name].hidden_size, llm_dim, adapter
                 )
-                for name, spec in adapter_specs.items()
+                for name, adapter in spec.adapters.items()
             }
         )
         out_dims = {name: a.out_dim for name, a in self.audio_adapter.adapters.items()}
-        self.audio_fusion = AudioFusion(build_fusion(fusion_spec, out_dims, llm_dim))
+        self.audio_fusion = AudioFusion(build_fusion(spec.fusion, out_dims, llm_dim))
         # std-1 random vectors, as the authors initialise them (not scaled to the embeddings)
         self.audio_start_emb = nn.Parameter(torch.randn(1, llm_dim))
         self.audio_end_emb = nn.Parameter(torch.randn(1, llm_dim))
-        self.fusion_spec = fusion_spec
+        self.spec = spec
 
     def token_rate(self) -> tuple[float, int]:
         """(audio tokens per second, fixed tokens per clip) fed to the LLM, separators included."""
-        adapters = self.audio_adapter.adapters
-        primary = self.fusion_spec.get("primary", next(iter(adapters)))
-        rate = self.ENCODER_RATES[primary] * adapters[primary].rate_factor
+        primary = self.spec.primary
+        rate = self.spec.encoders[primary].frame_rate
+        rate *= self.audio_adapter.adapters[primary].rate_factor
         return rate, self.audio_fusion.fusion_model.fixed_tokens + 2
 
     def forward(

@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from alarm.specs import FusionSpec
+
 Streams = dict[str, tuple[torch.Tensor, torch.Tensor]]  # name -> ((B, T, D), lengths (B,))
 
 
@@ -43,24 +45,25 @@ class CrossAttentionFusion(nn.Module):
 
     fixed_tokens = 0
 
-    def __init__(self, spec: dict, in_dims: dict[str, int], llm_dim: int):
+    def __init__(self, spec: FusionSpec, in_dims: dict[str, int], llm_dim: int):
         super().__init__()
-        self.primary, self.order = spec["primary"], list(spec["order"])
-        width = spec["width"]
+        self.primary, self.order = spec.primary, list(spec.order)
+        width = spec.width
         self.in_proj = nn.ModuleDict({name: nn.Linear(in_dims[name], width) for name in in_dims})
         self.condition_modules = nn.ModuleDict(
             {
                 name: nn.ModuleList(
                     nn.TransformerDecoderLayer(
                         width,
-                        spec["heads"],
-                        spec["ffn"],
-                        dropout=spec.get("dropout", 0.1),
+                        spec.heads,
+                        spec.ffn,
+                        # Unstated: the authors' (and PyTorch's) 0.1.
+                        dropout=0.1 if spec.dropout is None else spec.dropout,
                         activation=nn.functional.gelu,
                         batch_first=True,
                         norm_first=True,
                     )
-                    for _ in range(spec["layers_per_encoder"])
+                    for _ in range(spec.layers_per_encoder)
                 )
                 for name in self.order
             }
@@ -163,18 +166,18 @@ class Perceiver(nn.Module):
     """Latents <- one cross-attention to the input, then a self-attention block applied
     ``repeats`` times with shared weights; no positional encoding of the input."""
 
-    def __init__(self, in_dim: int, spec: dict):
+    def __init__(self, in_dim: int, spec: FusionSpec):
         super().__init__()
-        dim, heads = spec["width"], spec["heads"]
-        self.repeats = spec["self_attention_repeats"]
-        self.latent_provider = LatentProvider(spec["latents"], dim)
+        dim, heads = spec.width, spec.heads
+        self.repeats = spec.self_attention_repeats
+        self.latent_provider = LatentProvider(spec.latents, dim)
         self.cross_attn_1 = nn.Sequential(
             Residual(CrossAttention(dim, in_dim, heads)), Residual(PerceiverMLP(dim))
         )
         self.self_attn_1 = nn.Sequential(
             *(
                 nn.Sequential(Residual(SelfAttention(dim, heads)), Residual(PerceiverMLP(dim)))
-                for _ in range(spec["self_attention_layers"])
+                for _ in range(spec.self_attention_layers)
             )
         )
         for module in self.modules():
@@ -196,14 +199,14 @@ class Perceiver(nn.Module):
 class PerceiverFusion(nn.Module):
     """ALARM-P: [cond_start][20 x W2V-BERT][20 x MuQ][20 x SSLAM][cond_end][Whisper tokens]."""
 
-    def __init__(self, spec: dict, in_dims: dict[str, int], llm_dim: int):
+    def __init__(self, spec: FusionSpec, in_dims: dict[str, int], llm_dim: int):
         super().__init__()
-        self.primary, self.order = spec["primary"], list(spec["order"])
+        self.primary, self.order = spec.primary, list(spec.order)
         self.perceiver = nn.ModuleDict({n: Perceiver(in_dims[n], spec) for n in self.order})
-        self.out_proj = nn.ModuleDict({n: nn.Linear(spec["width"], llm_dim) for n in self.order})
+        self.out_proj = nn.ModuleDict({n: nn.Linear(spec.width, llm_dim) for n in self.order})
         self.cond_start_emb = nn.Parameter(torch.randn(1, llm_dim))
         self.cond_end_emb = nn.Parameter(torch.randn(1, llm_dim))
-        self.fixed_tokens = len(self.order) * spec["latents"] + 2
+        self.fixed_tokens = len(self.order) * spec.latents + 2
 
     def forward(self, streams: Streams) -> tuple[torch.Tensor, torch.Tensor]:
         main, main_lengths = streams[self.primary]  # (B, T, llm_dim), already projected
@@ -218,12 +221,11 @@ class PerceiverFusion(nn.Module):
         return torch.cat([*prefix, main], dim=1), main_lengths + self.fixed_tokens
 
 
-def build_fusion(spec: dict, in_dims: dict[str, int], llm_dim: int) -> nn.Module:
-    kind = spec["type"]
-    if kind == "identity":
+def build_fusion(spec: FusionSpec, in_dims: dict[str, int], llm_dim: int) -> nn.Module:
+    if spec.type == "identity":
         return IdentityFusion()
-    if kind == "cross_attention":
+    if spec.type == "cross_attention":
         return CrossAttentionFusion(spec, in_dims, llm_dim)
-    if kind == "perceiver":
+    if spec.type == "perceiver":
         return PerceiverFusion(spec, in_dims, llm_dim)
-    raise ValueError(f"unknown fusion type {kind!r}")
+    raise ValueError(f"unknown fusion type {spec.type!r}")

@@ -31,8 +31,8 @@ ADAPTER_TYPES = {"downsampler_conformer": "conv", "mlp": "mlp", "identity": "ide
 
 
 def released_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
-    """Our model spec (as :func:`alarm.config.model_spec` makes) from a released checkpoint's
-    ``config.json``; :func:`alarm.config.with_paths` adds the local networks."""
+    """Our model spec's JSON (as :func:`alarm.config.model_spec` makes) from a released
+    checkpoint's ``config.json``; :func:`alarm.specs.with_paths` adds the local networks."""
     adapters, layers = {}, {}
     for spec in config["audio_adapter_configs"]:
         enc = spec["encoder_name"]

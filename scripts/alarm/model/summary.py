@@ -17,6 +17,7 @@ import torchaudio.compliance.kaldi  # noqa: F401
 
 from alarm.model.alarm_model import build_frontend
 from alarm.model.loading import architecture_config, load_llm
+from alarm.specs import ModelSpec
 
 
 def _module_of(name: str) -> str:
@@ -30,23 +31,22 @@ def _module_of(name: str) -> str:
     return "fusion"
 
 
-def model_summary(members: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summary of a model (one settings dict) or an ensemble (one per member)."""
+def model_summary(members: list[ModelSpec]) -> dict[str, Any]:
+    """Summary of a model (one spec) or an ensemble (one per member)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"trainable": 0, "frozen": 0})
     rate, fixed = 0.0, 0
     with torch.device("meta"):
         llm = load_llm(
-            members[0]["llm_path"],
+            members[0].llm_path,
             torch.float32,
-            config=architecture_config(members[0]["llm_path"], members[0]["llm_hub"]),
+            config=architecture_config(members[0].llm_path, members[0].llm_hub),
         )
-        for settings in members:
+        for spec in members:
             configs = {
-                name: architecture_config(enc["path"], enc["hub"])
-                for name, enc in settings["encoders"].items()
+                name: architecture_config(enc.path, enc.hub) for name, enc in spec.encoders.items()
             }
-            frontend = build_frontend(settings, llm.config.hidden_size, configs=configs)
-            prefix = f"{settings['name']}." if len(members) > 1 else ""
+            frontend = build_frontend(spec, llm.config.hidden_size, configs=configs)
+            prefix = f"{spec.name}." if len(members) > 1 else ""
             for name, p in frontend.named_parameters():
                 counts[prefix + _module_of(name)]["trainable" if p.requires_grad else "frozen"] += (
                     p.numel()
@@ -57,7 +57,7 @@ def model_summary(members: list[dict[str, Any]]) -> dict[str, Any]:
     counts["llm"]["frozen"] = sum(p.numel() for p in llm.parameters())
     modules = dict(sorted(counts.items()))
     return {
-        "model": "+".join(m["name"] for m in members),
+        "model": "+".join(m.name for m in members),
         "trainable": sum(c["trainable"] for c in modules.values()),
         "frozen": sum(c["frozen"] for c in modules.values()),
         "modules": modules,

@@ -26,7 +26,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from tqdm import tqdm
 from alarm.files import write_json
 from alarm.model.alarm_model import ALARMModel, build_frontend, save_trained
 from alarm.model.loading import load_llm
+from alarm.specs import ModelSpec, TrainingSettings
 from alarm.tokenizer import load_tokenizer
 from alarm.training.checkpoint import load_training_checkpoint, save_training_checkpoint
 from alarm.training.data import (
@@ -137,53 +138,54 @@ class Progress:
     initial_val_by_group: dict[str, float] = field(default_factory=dict)
 
 
-def setup(settings: dict[str, Any], train_index: str, validation_index: str) -> Setup:
+def setup(
+    m: ModelSpec,
+    t: TrainingSettings,
+    categories: Mapping[str, str],
+    train_index: str,
+    validation_index: str,
+) -> Setup:
     """Accelerator, model, data, optimizer and LR schedule; every input error fails here."""
     from accelerate import Accelerator
 
-    t, m = settings["training"], settings["model"]
     cuda = torch.cuda.is_available()
-    accelerator = Accelerator(mixed_precision="bf16" if (cuda and t["bf16"]) else "no")
+    accelerator = Accelerator(mixed_precision="bf16" if (cuda and t.bf16) else "no")
     world, rank = accelerator.num_processes, accelerator.process_index
-    accum = accumulation_steps(t["effective_batch"], t["per_device_batch"], world)
+    accum = accumulation_steps(t.effective_batch, t.per_device_batch, world)
 
     # Fresh modules draw their initial weights from the global generator, which torch
     # seeds differently in every process: seed before building.
-    seed_everything(t["seed"])
-    tokenizer = load_tokenizer(m["llm_path"])
-    llm = load_llm(m["llm_path"], torch.bfloat16 if cuda else torch.float32)
+    seed_everything(t.seed)
+    tokenizer = load_tokenizer(m.llm_path)
+    llm = load_llm(m.llm_path, torch.bfloat16 if cuda else torch.float32)
     frontend = build_frontend(m, llm.config.hidden_size)
     model = ALARMModel([frontend], llm, tokenizer)
-    known = set(settings["datasets"])
-    train_examples = select_examples(train_index, t["data"], known)
-    val_examples = select_examples(
-        validation_index, t["data"], known, t["eval_examples"], t["seed"]
-    )
+    known = set(categories)
+    train_examples = select_examples(train_index, t.data, known)
+    val_examples = select_examples(validation_index, t.data, known, t.eval_examples, t.seed)
     if not train_examples:
-        raise DataError(f"{train_index} holds no training example for {m['name']}")
-    missing = sorted(set(t["data"]) - {e["dataset"] for e in train_examples})
+        raise DataError(f"{train_index} holds no training example for {m.name}")
+    missing = sorted(set(t.data) - {e["dataset"] for e in train_examples})
     if missing:
-        log.warning("%s: no training examples from %s", m["name"], missing)
+        log.warning("%s: no training examples from %s", m.name, missing)
 
     # MuQ's constructor reseeds the global generator: seed again for the data and dropout.
-    seed_everything(t["seed"])
+    seed_everything(t.seed)
 
     rate, fixed = frontend.token_rate()
     lengths = [sequence_length(e, rate, fixed) for e in train_examples]
-    encoders = {name: enc["path"] for name, enc in m["encoders"].items()}
+    encoders = {name: enc.path for name, enc in m.encoders.items()}
     train_set = ExampleDataset(train_examples, encoders, tokenizer)
     val_set = ExampleDataset(val_examples, encoders, tokenizer)
-    stream = BatchStream(
-        lengths, t["per_device_batch"] * world, t["seed"], t["bucketing"], rank, world
-    )
+    stream = BatchStream(lengths, t.per_device_batch * world, t.seed, t.bucketing, rank, world)
     steps_per_epoch = stream.batches_per_epoch() // accum
-    total_steps = t["max_steps"] or max(1, int(t["epochs"] * steps_per_epoch))
+    total_steps = t.max_steps or max(1, int(t.epochs * steps_per_epoch))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        trainable, lr=t["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=t["weight_decay"]
+        trainable, lr=t.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=t.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_at(step, 1.0, t["warmup_steps"], total_steps)
+        optimizer, lambda step: lr_at(step, 1.0, t.warmup_steps, total_steps)
     )
     model, optimizer = accelerator.prepare(model, optimizer)
     return Setup(
@@ -198,7 +200,7 @@ def setup(settings: dict[str, Any], train_index: str, validation_index: str) -> 
         stream=stream,
         accum=accum,
         total_steps=total_steps,
-        categories=sorted({settings["datasets"][d] for d in t["data"]}),
+        categories=sorted({categories[d] for d in t.data}),
     )
 
 
@@ -216,7 +218,9 @@ def resume(run: Setup, settings: dict[str, Any], inputs: list[str], run_dir: Pat
     return Progress(**progress)
 
 
-def save_progress(run: Setup, progress: Progress, training: dict[str, Any], run_dir: Path) -> None:
+def save_progress(
+    run: Setup, progress: Progress, training: TrainingSettings, run_dir: Path
+) -> None:
     """A checkpoint of the trainable weights, optimizer, schedule, ``progress`` and the
     training settings it was made under."""
     save_training_checkpoint(
@@ -225,26 +229,26 @@ def save_progress(run: Setup, progress: Progress, training: dict[str, Any], run_
         run.optimizer,
         run.scheduler,
         asdict(progress),
-        training,
+        training.to_dict(),
         run.accelerator.process_index,
         run.accelerator.is_main_process,
     )
 
 
-def loader(dataset: ExampleDataset, batches: Iterable[list[int]], t: dict[str, Any]):
+def loader(dataset: ExampleDataset, batches: Iterable[list[int]], t: TrainingSettings):
     # A generator of its own: starting an iterator draws a worker seed, which must not
     # come from the global generator that dropout uses (a resumed run would diverge).
     return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=batches,
         collate_fn=dataset.collate,
-        num_workers=t["num_workers"],
+        num_workers=t.num_workers,
         persistent_workers=False,
-        generator=torch.Generator().manual_seed(t["seed"]),
+        generator=torch.Generator().manual_seed(t.seed),
     )
 
 
-def train_batches(run: Setup, step: int, t: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def train_batches(run: Setup, step: int, t: TrainingSettings) -> Iterator[dict[str, Any]]:
     """This rank's micro-batches from optimizer step ``step`` on, endlessly."""
     # The batch order is a pure function of (seed, epoch), so the micro-batches already
     # consumed (accumulation x steps) say exactly where a resumed run continues.
@@ -253,20 +257,19 @@ def train_batches(run: Setup, step: int, t: dict[str, Any]) -> Iterator[dict[str
     return iter(loader(run.train_set, batches, t))
 
 
-def evaluate(run: Setup, t: dict[str, Any]) -> tuple[float, dict[str, float]]:
+def evaluate(run: Setup, t: TrainingSettings) -> tuple[float, dict[str, float]]:
     """Token-mean validation loss, overall and per dataset category."""
     acc, n = run.accelerator, len(run.val_set)
     run.model.eval()
     batches = [
-        list(range(i, min(i + t["per_device_batch"], n)))
-        for i in range(0, n, t["per_device_batch"])
+        list(range(i, min(i + t.per_device_batch, n))) for i in range(0, n, t.per_device_batch)
     ][acc.process_index :: acc.num_processes]
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # group -> [loss, tokens]
     with torch.no_grad():
         for batch in loader(run.val_set, batches, t):
             with acc.autocast():
                 loss, count = run.core(  # (B,) token-loss sums, (B,) target-token counts
-                    move_features(batch["features"], acc.device), batch["layouts"], t["max_seq_len"]
+                    move_features(batch["features"], acc.device), batch["layouts"], t.max_seq_len
                 )
             for group, s, c in zip(batch["groups"], loss.tolist(), count.tolist(), strict=True):
                 sums[group][0] += s
@@ -279,7 +282,7 @@ def evaluate(run: Setup, t: dict[str, Any]) -> tuple[float, dict[str, float]]:
 
 
 def train_step(
-    run: Setup, micro_batches: Iterator[dict[str, Any]], t: dict[str, Any]
+    run: Setup, micro_batches: Iterator[dict[str, Any]], t: TrainingSettings
 ) -> tuple[float, int]:
     """One optimizer step over ``accum`` micro-batches: (token-mean loss, samples of all ranks)."""
     acc, device = run.accelerator, run.accelerator.device
@@ -291,7 +294,7 @@ def train_step(
         sync = acc.no_sync(run.model) if micro < run.accum - 1 else contextlib.nullcontext()
         with sync, acc.autocast():
             loss, count = run.model(  # (B,) token-loss sums, (B,) target-token counts
-                move_features(batch["features"], device), batch["layouts"], t["max_seq_len"]
+                move_features(batch["features"], device), batch["layouts"], t.max_seq_len
             )
             acc.backward(loss.sum())
         loss_sum += loss.sum().detach()
@@ -299,7 +302,7 @@ def train_step(
         samples += len(batch["layouts"]) * acc.num_processes
     global_tokens = acc.reduce(tokens, "sum").item()
     scale_gradients(run.trainable, acc.num_processes, global_tokens)
-    acc.clip_grad_norm_(run.trainable, t["grad_clip"])
+    acc.clip_grad_norm_(run.trainable, t.grad_clip)
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
@@ -313,19 +316,22 @@ def log_scalars(writer, step: int, scalars: dict[str, float]) -> None:
 
 
 def summarize(
-    run: Setup, progress: Progress, settings: dict[str, Any], samples_s: float | None
+    run: Setup,
+    progress: Progress,
+    m: ModelSpec,
+    t: TrainingSettings,
+    samples_s: float | None,
 ) -> dict:
     """metrics.json: the first and last validation losses and what the run was."""
-    t, m = settings["training"], settings["model"]
     return {
-        "model": m["name"],
+        "model": m.name,
         "initial_val_loss": progress.initial_val_loss,
         "final_val_loss": progress.history[-1]["val_loss"],
         "initial_val_by_group": progress.initial_val_by_group,
         "final_val_by_group": progress.history[-1]["by_group"],
         "steps": progress.step,
-        "epochs": t["epochs"],
-        "effective_batch": t["effective_batch"],
+        "epochs": t.epochs,
+        "effective_batch": t.effective_batch,
         "processes": run.accelerator.num_processes,
         "trainable_params": sum(p.numel() for p in run.trainable),
         "train_examples": len(run.train_set),
@@ -335,12 +341,23 @@ def summarize(
     }
 
 
-def train(settings: dict[str, Any], train_index: str, validation_index: str, run_dir: str) -> dict:
-    t, m = settings["training"], settings["model"]
+def train(
+    m: ModelSpec,
+    t: TrainingSettings,
+    categories: Mapping[str, str],
+    train_index: str,
+    validation_index: str,
+    run_dir: str,
+) -> dict:
+    """Train model ``m`` by recipe ``t``; ``categories`` maps every dataset of the
+    configuration to its category (validation losses are reported per category)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    run = setup(settings, train_index, validation_index)
-    inputs = [train_index, validation_index, *m.get("init", {}).values()]
+    run = setup(m, t, categories, train_index, validation_index)
+    inputs = [train_index, validation_index, *m.init.values()]
+    # A checkpoint resumes under the same settings, compared as JSON (as they were stored
+    # before they were typed, so earlier checkpoints still resume).
+    settings = {"model": m.to_dict(), "training": t.to_dict(), "datasets": dict(categories)}
     progress = resume(run, settings, inputs, run_dir)
     main = run.accelerator.is_main_process
     writer = None
@@ -359,7 +376,7 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
         total=run.total_steps,
         initial=progress.step,
         disable=not main,
-        desc=m["name"],
+        desc=m.name,
         dynamic_ncols=True,
         mininterval=1 if sys.stderr.isatty() else 30,  # logs get a line per 30 s
     )
@@ -373,7 +390,7 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
         rate = samples / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{train_loss:.3f}", lr=f"{lr:.2e}", samples_s=f"{rate:.1f}")
         log_scalars(writer, progress.step, {"train/loss": train_loss, "train/lr": lr})
-        if progress.step % t["eval_every"] == 0 or progress.step == run.total_steps:
+        if progress.step % t.eval_every == 0 or progress.step == run.total_steps:
             val, by_group = evaluate(run, t)
             progress.history.append(
                 {
@@ -389,14 +406,14 @@ def train(settings: dict[str, Any], train_index: str, validation_index: str, run
                 {"val/loss": val} | {f"val/{g}": v for g, v in by_group.items()},
             )
         stop = preemption.requested
-        if progress.step % t["checkpoint_every"] == 0 or stop:
+        if progress.step % t.checkpoint_every == 0 or stop:
             save_progress(run, progress, t, run_dir)
         if stop:
             raise SystemExit(143)  # preempted: SLURM requeues, the rerun resumes
     bar.close()
 
     elapsed = time.perf_counter() - start
-    metrics = summarize(run, progress, settings, samples / elapsed if elapsed > 0 else None)
+    metrics = summarize(run, progress, m, t, samples / elapsed if elapsed > 0 else None)
     if main:
         save_trained(run.core.frontends[0], m, run_dir)
         write_json(metrics, run_dir / "metrics.json")
