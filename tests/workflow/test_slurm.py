@@ -1,10 +1,13 @@
-"""The workflow on a real SLURM cluster, through training: kill a job, rerun, nothing lost.
+"""The workflow on a real SLURM cluster, through training: a killed job is retried, none lost.
 
 A one-node cluster is started on this machine (local_slurm.py). Apptainer cannot run
-here, so a TEST DOUBLE (fake_apptainer.py) stands in for the `apptainer` binary: it
-records every call and runs the inner command on the host. The run uses the SLURM CI
-profile with the H200 profile's Apptainer arguments, so the wiring checked here (image
-per rule, --nv, binds, environment) is the one the cluster gets.
+here, so a TEST DOUBLE (fake_apptainer.py) stands in for the `apptainer` binary: the
+workflow builds its images (the alarm wheel of this checkout installed in each), and every
+job runs in its image under bubblewrap, seeing only the image, the binds and the image's
+environment; the double records each call and where the job's `alarm` came from. The run
+uses the SLURM CI profile with the H200 profile's Apptainer arguments, so the wiring
+checked here (image per rule, --nv, binds, environment, the code from the image) is the
+one the cluster gets.
 """
 
 import json
@@ -15,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import fake_apptainer
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -59,10 +63,11 @@ def cluster_run(cluster, default_run, tmp_path):
     del cluster
     workdir = tmp_path / "run"
     workdir.mkdir()
+    if shutil.which("bwrap") is None:
+        pytest.fail("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    shutil.copy(Path(__file__).with_name("fake_apptainer.py"), bin_dir / "apptainer")
-    (bin_dir / "apptainer").chmod(0o755)
+    fake_apptainer.install(bin_dir)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     env = dict(
@@ -83,8 +88,8 @@ def cluster_run(cluster, default_run, tmp_path):
         *CI_ARGS,
         str(built),
     ]
-    # The images first, then the tiny pretrained models of the uninterrupted run (newer than
-    # the images, so not remade): their format fit would take minutes and is not under test.
+    # The images first (on their own, as the README says), then the tiny pretrained models
+    # of the uninterrupted run: their format fit would take minutes and is not under test.
     images = ["containers/data.sif", "containers/train.sif", "containers/vllm.sif"]
     snakemake(*images, *args, workdir=workdir, env=env)  # targets first: --configfile takes 1+
     shutil.copytree(
@@ -132,13 +137,15 @@ def test_a_job_cancelled_mid_training_is_rerun_and_nothing_is_lost(cluster_run, 
     first.wait(timeout=600)
     log = log_file.read_text()
     assert cancelled, f"no training job was seen running:\n{log[-3000:]}"
-    assert first.returncode != 0, log[-3000:]
-    assert f"rule train_model, SLURM job {cancelled}" in log  # explained by the onerror handler
-    assert not (workdir / TARGET).exists()
+    # The rule retries a training job SLURM ended; the retry resumes from the checkpoint.
+    assert f"external_jobid: {cancelled}" in log and "Trying to restart job" in log
+    assert first.returncode == 0, log[-3000:]
+    train_log = (workdir / f"logs/train_model/{MODEL}.log").read_text()
+    assert "resuming from step" in train_log, train_log[-3000:]
 
     rerun = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    assert "1 of 1 steps (100%) done" in rerun.stderr  # only the cancelled job ran again
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
     ledgers = check_ledgers(workdir)
     assert ledgers.returncode == 0, ledgers.stdout + ledgers.stderr
@@ -157,10 +164,12 @@ def test_a_job_cancelled_mid_training_is_rerun_and_nothing_is_lost(cluster_run, 
     ]
     assert metrics[0] == metrics[1]
 
-    # Every job ran in its rule's image, with the GPUs, the scratch bound and HF_HOME on it.
+    # Every job ran in its rule's image, with the GPUs, the scratch bound and HF_HOME on it,
+    # and the code the image holds: the wheel of this checkout, not the checkout itself.
     entries = [json.loads(line) for line in calls.read_text().splitlines()]
-    builds = {e["image"] for e in entries if e["call"] == "build"}
-    assert builds == {str(workdir / f"containers/{n}.sif") for n in ("data", "train", "vllm")}
+    builds = {e["image"]: e["wheels"] for e in entries if e["call"] == "build"}
+    assert set(builds) == {str(workdir / f"containers/{n}.sif") for n in ("data", "train", "vllm")}
+    assert all(w == ["/opt/alarm/wheel/alarm-0.1.0-py3-none-any.whl"] for w in builds.values())
     execs = [e for e in entries if e["call"] == "exec"]
     ran = set()
     for e in execs:
@@ -169,6 +178,8 @@ def test_a_job_cancelled_mid_training_is_rerun_and_nothing_is_lost(cluster_run, 
         assert Path(e["image"]).name == f"{IMAGE_OF[subcommand]}.sif", (subcommand, e["image"])
         assert "--nv" in e["flags"] and env["ALARM_SCRATCH"] in e["binds"]
         assert f"HF_HOME={env['ALARM_SCRATCH']}/hf_home" in e["env"]
+        assert e["alarm_command"] == "/opt/venv/bin/alarm", e
+        assert e["alarm_module"] == "/opt/venv/lib/python3.11/site-packages/alarm/__init__.py", e
         ran.add(subcommand)
     assert ran == set(IMAGE_OF)
     # The jobs went through SLURM; the plugin keeps the logs of failed jobs only.

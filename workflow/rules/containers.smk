@@ -1,25 +1,48 @@
 # Apptainer images are DAG targets: each rule runs in one, built from containers/{name}.def
-# with the pinned environment envs/{name}.txt; GPU images pass their smoke tests first.
+# with the pinned environment envs/{name}.txt and the alarm package (a wheel built from this
+# checkout); GPU images pass their smoke tests first.
+#
+# Rebuilding an image reruns no job: consumers list it as ancient() (common.smk), and the
+# build's own inputs are ancient() too, so a pin bump or a code edit never starts a rebuild
+# by date. Instead, before any submission, check_run compares each image's build record
+# (containers/{name}.sif.json: commit, sha256 of definition, lock and code) with the
+# checkout and names the deliberate rebuild, run on its own:
+#   snakemake --force containers/NAME.sif [results/smoke/NAME.ok]
+# (Not folded into a workflow run: Snakemake 9 leaves the jobs below a rerun job unexamined
+# when their only link to it is an ancient() input, snakemake/snakemake#4166.) Never delete
+# an image to rebuild it: a missing ancient() input reruns everything below it.
+#
+# Paths are relative to the working directory (never the checkout's absolute path), so
+# moving the checkout changes no input, no param and no software-stack record.
 
 
 rule build_container:
     input:
-        definition=REPO / "containers" / "{name}.def",
-        environment=REPO / "envs" / "{name}.txt",
+        definition=ancient(os.path.relpath(REPO / "containers" / "{name}.def")),
+        lock=ancient(os.path.relpath(REPO / "envs" / "{name}.txt")),
     output:
-        "containers/{name}.sif",
+        image="containers/{name}.sif",
+        record="containers/{name}.sif.json",
     log:
         "logs/build_container/{name}.log",
     localrule: True
     conda:
         "../../envs/apptainer.yaml"
     params:
-        repo=REPO,
+        # Functions taking the inputs, which Snakemake counts as derived: no rerun trigger
+        # (a moved checkout or venv rebuilds nothing). The checkout the definition lies in,
+        # and the Python running Snakemake: it builds the wheel with its pip and setuptools
+        # (alarm.images is standard library only, read from the checkout).
+        checkout=lambda w, input: Path(input.definition).parents[1],
+        python=lambda w, input: sys.executable,
     shell:
-        "image=$(realpath -m {output}) && cd {params.repo} && "
-        "apptainer build --force $image containers/{wildcards.name}.def > $OLDPWD/{log} 2>&1"
+        "PYTHONPATH={params.checkout}/scripts {params.python} -m alarm.images build "
+        "{wildcards.name} --checkout {params.checkout} --image {output.image} > {log} 2>&1"
 
 
+# The smoke tests are in the GPU images ($ALARM_REPO/tests/gpu): they test what the jobs run.
+# A rebuilt image is smoke-tested again (this input is not ancient; the rebuild command
+# asks for both); the GPU jobs are not rerun for it (the smoke test's output is ancient()).
 rule gpu_smoke_test:
     input:
         image=lambda w: image(w.name) if config["containers"]["build"] else [],
@@ -31,9 +54,11 @@ rule gpu_smoke_test:
         name="|".join(GPU_IMAGES),
     container:
         image("{name}")
-    params:
-        tests=REPO / "tests" / "gpu",
+    resources:
+        gpu=1,
+        runtime=30,
     shell:
-        "ALARM_REQUIRE_GPU=1 python -m pytest -q -m gpu -p no:cacheprovider {params.tests} "
-        "> {log} 2>&1 && "
+        # ALARM_REPO: where the image holds the tests (its %environment).
+        "ALARM_REQUIRE_GPU=1 python -m pytest -q -m gpu -o markers=gpu -p no:cacheprovider "
+        '--rootdir "$ALARM_REPO" "$ALARM_REPO/tests/gpu" > {log} 2>&1 && '
         "touch {output}"
