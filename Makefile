@@ -2,16 +2,19 @@
 #   make        install everything (Debian packages, .venv) and run the default workflow
 #   make test   lint (ruff, snakefmt, snakemake --lint) and the whole test suite
 # `make test-fast` skips the slow workflow and SLURM tests.
+# `make install-host` is the cluster login node's install: Snakemake and the SLURM plugin
+# only (envs/host.txt, hash-checked), no apt, no sudo, no CUDA wheels; stages run in images.
 
 VENV := .venv
 PY := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 # Debian packages: espeak-ng speaks the synthetic corpus; slurm-wlm and munge run the real
-# SLURM cluster the cluster tests start; ffmpeg and p7zip unpack some source corpora.
-APT_PACKAGES := python3-venv espeak-ng slurm-wlm munge ffmpeg p7zip-full
+# SLURM cluster the cluster tests start; bubblewrap runs the tests' Apptainer stand-in
+# (tests/workflow/fake_apptainer.py); ffmpeg and p7zip unpack some source corpora.
+APT_PACKAGES := python3-venv espeak-ng slurm-wlm munge bubblewrap ffmpeg p7zip-full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all workflow install test test-fast lint
+.PHONY: all workflow install install-host test test-fast lint
 all: workflow
 
 $(VENV)/.installed: envs/cpu.txt pyproject.toml
@@ -26,6 +29,13 @@ $(VENV)/.installed: envs/cpu.txt pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+PYTHON ?= python3
+install-host: envs/host.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "install-host needs Python 3.11 (e.g. module load python/3.11; PYTHON=python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r envs/host.txt
 
 workflow: install
 	$(SNAKEMAKE) --cores 2

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Regenerate envs/<name>.txt (every package pinned) from envs/<name>.in, for CPython 3.11 on
-# x86-64 Linux, the interpreter of every environment and container. Run after editing a .in:
-#   envs/lock.sh cpu data train vllm
+# Regenerate envs/<name>.txt (every package pinned) from envs/<name>.in.
+#   envs/lock.sh cpu data train vllm host
+# cpu, data, train and vllm: resolved by pip for this interpreter (CPython 3.11, x86-64
+# Linux, the interpreter of every environment and container).
+# host: resolved by uv for CPython 3.11 on manylinux_2_28 x86-64, whatever machine locks
+# it, with the sha256 of every file (make install-host installs with --require-hashes).
 set -euo pipefail
 cd "$(dirname "$0")"
-for env in ${@:-cpu data train vllm}; do
+for env in ${@:-cpu data train vllm host}; do
+  if [ "$env" = host ]; then
+    tools=$(mktemp -d)
+    python3 -m venv "$tools" && "$tools/bin/pip" install --quiet uv==0.13.9
+    "$tools/bin/uv" pip compile --quiet --python-version 3.11 \
+      --python-platform x86_64-manylinux_2_28 --generate-hashes \
+      --custom-compile-command "envs/lock.sh host" host.in -o host.txt
+    rm -rf "$tools"
+    echo "locked host: $(grep -c '==' host.txt) packages"
+    continue
+  fi
   report=$(mktemp)
   python3 -m pip install --quiet --dry-run --ignore-installed --report "$report" -r "$env.in"
   {

@@ -10,7 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "alarm"
 
 LAYERS = [
-    {"config", "files", "sharding", "ledger", "stage", "tokenizer", "cluster", "fetch"},
+    {"config", "specs", "files", "sharding", "ledger", "stage", "tokenizer", "cluster"}
+    | {"fetch", "images"},
     {"data"},
     {"model"},
     {"generation", "training"},  # neither imports the other

@@ -25,10 +25,8 @@ ADVICE = {
     "CANCELLED": "it was cancelled (by you, an admin or a time limit): rerun the workflow; "
     "only unfinished outputs are made again",
 }
-ERROR_BLOCK = re.compile(
-    r"Error in rule (?P<rule>\w+):.*?SLURM-job '(?P<job>[^']+)' failed[^']*?"
-    r"SLURM status is: '(?P<status>[A-Z_]+)'",
-    re.DOTALL,
+SLURM_FAILURE = re.compile(
+    r"SLURM-job '(?P<job>[^']+)' failed[^']*?SLURM status is: '(?P<status>[A-Z_]+)'"
 )
 
 
@@ -56,23 +54,102 @@ def profile_problems(
     return problems
 
 
-def image_problems(images: Iterable[str], build: bool) -> list[str]:
-    """Images a run in Apptainer needs but neither finds nor builds, and how to get them."""
-    if build:
+def apptainer_args_problems(args: str) -> list[str]:
+    """Apptainer arguments that still name an unset variable, or bind nothing.
+
+    Snakemake expands the profile's variables when it reads it; an unset one stays as
+    written (``--bind $ALARM_SCRATCH``) or becomes empty (``--bind --env``), and Apptainer
+    would fail every job with a confusing error.
+    """
+    problems = [
+        f"apptainer-args name ${name}, which is not set: export {name} (the shared scratch "
+        "directory bound into every image; it holds the Hugging Face cache)"
+        for name in sorted(set(re.findall(r"\$\{?(\w+)\}?", args)))
+    ]
+    words = args.split()
+    for option, value in zip(words, [*words[1:], ""], strict=False):  # each word, the next
+        if option in ("--bind", "-B", "--env") and (not value or value.startswith("-")):
+            problems.append(f"apptainer-args: {option} has no value (is a variable unset?)")
+    return problems
+
+
+def gpu_model_problems(models: Iterable[str], gres: str | None) -> list[str]:
+    """GPU model names the profile asks for that no node's GRES offers.
+
+    ``gres`` is what ``sinfo -h -o %G`` prints (e.g. ``gpu:h200:8(S:0-1)``); None when
+    sinfo cannot be asked, and then nothing is checked.
+    """
+    if gres is None:
         return []
+    offered = set(re.findall(r"gpu:([\w.]+):\d", gres))
     return [
-        f"{image} is missing: build it with `snakemake {image}` on a machine with apptainer, "
-        "or set containers.build: true (as config/paper.yaml does) so the workflow builds it"
-        for image in images
-        if not Path(image).exists()
+        f"gpu_model {model!r} is not a GPU type of this cluster (sinfo offers: "
+        f"{', '.join(sorted(offered)) or 'none'}): set gpu_model in {PROFILE}"
+        for model in sorted(set(models))
+        if model not in offered
     ]
 
 
+def preemption_warning(scontrol_config: str | None) -> str | None:
+    """What a run should know before submitting under the cluster's PreemptMode.
+
+    The SLURM plugin (2.8) counts a PREEMPTED job as still active, waiting for SLURM to
+    resume it. Under PreemptMode=REQUEUE (with the profile's --requeue) SLURM does, and
+    training resumes from its checkpoint. Under CANCEL it never comes back, and the run
+    would wait for it forever.
+    """
+    match = re.search(r"^PreemptMode\s*=\s*(\S+)", scontrol_config or "", re.M)
+    if not match or "CANCEL" not in match[1].upper():
+        return None
+    return (
+        "this cluster cancels preempted jobs (PreemptMode=CANCEL), and the SLURM plugin "
+        "keeps waiting for a preempted job as if SLURM would resume it. If `squeue --me` "
+        "no longer lists a job the run still waits for, stop Snakemake (Ctrl-C), "
+        "`snakemake --unlock ...` and launch again (training resumes from its checkpoint); "
+        "or submit to a partition or QOS that is not preempted"
+    )
+
+
+def image_problems(
+    images: Iterable[str],
+    build: bool,
+    checkout: Path | None = None,
+    rebuilt: Iterable[str] = (),
+) -> list[str]:
+    """Images a run in Apptainer needs but neither finds nor builds, or (given the
+    ``checkout``) that hold another checkout's code, pins or definition; how to fix each.
+    Images this run (re)builds (``rebuilt``) are left out."""
+    from alarm.images import problem
+
+    problems = []
+    skip = set(map(str, rebuilt))
+    for image in (i for i in images if str(i) not in skip):
+        if not Path(image).exists():
+            if not build:
+                problems.append(
+                    f"{image} is missing: build it with `snakemake {image}` on a machine with "
+                    "apptainer, or set containers.build: true (as config/paper.yaml does) so "
+                    "the workflow builds it"
+                )
+        elif checkout is not None and (stale := problem(str(image), checkout)):
+            problems.append(stale)
+    return problems
+
+
 def explain_failures(log_text: str) -> list[str]:
-    """One line per job the scheduler killed: rule, SLURM job, and what to change."""
+    """One line per failed job: its rule and, for a job the scheduler killed, the SLURM job
+    and what to change; for any other failure, where its own log is."""
     lines = []
-    for match in ERROR_BLOCK.finditer(log_text):
-        rule, job, status = match["rule"], match["job"], match["status"]
-        advice = ADVICE.get(status, f"SLURM status {status}; see logs/slurm for its log")
-        lines.append(f"rule {rule}, SLURM job {job}: {advice.format(rule=rule)} in {PROFILE}")
+    for block in re.split(r"(?=^Error in rule \w+:)", log_text, flags=re.M)[1:]:
+        rule = re.match(r"Error in rule (\w+):", block)[1]
+        block = re.split(r"\n(?=\S)", block, maxsplit=1)[0]  # the block's indented lines
+        killed = SLURM_FAILURE.search(block)
+        own_log = re.search(r"^\s+log: (\S+)", block, re.M)
+        if killed:
+            job, status = killed["job"], killed["status"]
+            advice = ADVICE.get(status, f"SLURM status {status}; see logs/slurm for its log")
+            lines.append(f"rule {rule}, SLURM job {job}: {advice.format(rule=rule)} in {PROFILE}")
+        else:
+            where = f"its log: {own_log[1]}" if own_log else "see the messages above"
+            lines.append(f"rule {rule} failed; {where}")
     return lines

@@ -1,14 +1,41 @@
-"""Apptainer definitions: each installs exactly its pinned set from envs/, every rule names one."""
+"""Apptainer images: each installs its pinned set and the code of the checkout it was built
+from, every rule runs in one and lists it as an input, a rebuild reruns nothing, and an image
+that does not hold the checkout stops the run before any job.
 
+Apptainer cannot run here; the images are made and run by the TEST DOUBLE fake_apptainer.py
+(bubblewrap: a job sees only its image and its binds). Its last tests show it failing where
+Apptainer would.
+"""
+
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import fake_apptainer
 import pytest
+import yaml
 from spython.main.parse.parsers import SingularityParser
-from workflow_helpers import REPO
+from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, planned_jobs, snakemake
 
+from alarm import images
 from alarm.cluster import image_problems
 
 IMAGES = ("data", "train", "vllm")
+GPU_IMAGES = ("train", "vllm")
+# What a definition copies from the checkout besides its lock, and what the build makes.
+CHECKOUT_FILES = {
+    "workflow/schemas/config.schema.yaml /opt/alarm/workflow/schemas/config.schema.yaml",
+    "config/config.yaml /opt/alarm/config/config.yaml",
+}
+SMOKE_TESTS = {"tests/conftest.py /opt/alarm/tests/conftest.py", "tests/gpu /opt/alarm/tests/gpu"}
+MADE = {"wheel /opt/alarm/wheel", "image.json /opt/alarm/image.json"}
+# Outputs declared with directory() in the rules.
+DIRECTORY_OUTPUT = re.compile(r"^results/(pretrained/(hub|tiny)/|corpus/sources/)")
+IN_IMAGE = "/opt/venv/lib/python3.11/site-packages/alarm/__init__.py"
 
 
 def _recipe(name):
@@ -26,15 +53,31 @@ def _pins(path):
 
 
 @pytest.mark.parametrize("name", IMAGES)
-def test_definition_installs_its_locked_environment(name):
+def test_definition_installs_its_locked_environment_and_the_code(name):
     recipe = _recipe(name)
-    assert recipe.files == [f"envs/{name}.txt /opt/alarm/envs/{name}.txt"]
+    lock = f"envs/{name}.txt /opt/alarm/envs/{name}.txt"
+    smoke = SMOKE_TESTS if name in GPU_IMAGES else set()
+    assert set(recipe.files) == {lock, *MADE, *CHECKOUT_FILES, *smoke}
     installs = [c for c in recipe.install if "pip install" in c]
     assert installs == [
-        f"uv pip install --python /opt/venv/bin/python --no-cache -r /opt/alarm/envs/{name}.txt"
+        f"uv pip install --python /opt/venv/bin/python --no-cache -r /opt/alarm/envs/{name}.txt",
+        "uv pip install --python /opt/venv/bin/python --no-cache --no-deps /opt/alarm/wheel/*.whl",
     ]
     assert any("UV_PYTHON_INSTALL_DIR=/opt" in c for c in recipe.install)  # readable by every user
-    assert "PATH=/opt/venv/bin:$PATH" in recipe.environ
+    assert any("APPTAINER_LABELS" in c for c in recipe.install)  # commit and hashes as labels
+    # The code comes from the image, never from the working directory.
+    assert recipe.environ == [
+        "PATH=/opt/venv/bin:$PATH",
+        "ALARM_REPO=/opt/alarm",
+        "HF_HUB_DISABLE_TELEMETRY=1",
+    ]
+    text = (REPO / "containers" / f"{name}.def").read_text()
+    assert "PYTHONPATH" not in text
+    checks = text.split("%test", 1)[1]
+    assert "import alarm" in checks and "load_config([DEFAULT_CONFIG])" in checks
+    imports = next(line for line in checks.splitlines() if "import torch" in line)
+    assert ("vllm" in imports) == (name == "vllm")
+    assert ("/opt/alarm/tests/gpu" in checks) == (name in GPU_IMAGES)
     # CUDA 12.8, the build of the pinned torch wheels (the data image's CPU jobs only need
     # its small runtime base).
     assert recipe.fromHeader.startswith("nvidia/cuda:12.8")
@@ -57,15 +100,65 @@ def test_the_cpu_set_pairs_torch_and_torchaudio():
     locked = _pins(REPO / "envs" / "cpu.txt")
     assert locked["torch"] == locked["torchaudio"] == "2.11.0" and locked["torchvision"] == "0.26.0"
     assert "vllm" not in locked  # the laptop set runs the transformers backend only
+    # The image build makes the package's wheel without build isolation (pyproject's
+    # license string needs setuptools >= 77).
+    assert int(locked["setuptools"].split(".")[0]) >= 77
 
 
-def test_every_rule_runs_in_one_of_the_images():
-    rules = "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
-    containers = re.findall(r"container:\s*\n\s*image\(\"(\w+|\{name\})\"\)", rules)
-    assert containers and set(containers) <= {*IMAGES, "{name}"}
-    n_rules = len(re.findall(r"^rule \w+:", rules, re.MULTILINE))
-    host_rules = len(re.findall(r"conda:\s*\n\s*\"../../envs/apptainer.yaml\"", rules))
-    assert len(containers) + host_rules == n_rules  # host rules: building images, srun launches
+# Every job of a DAG (Snakemake's own DAG, as `snakemake -n` builds it): its rule, the image
+# it runs in (its container, or the one it passes to apptainer itself) and its inputs; and
+# every rule's container and shell command.
+WALK = """
+import json, sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.settings.types import (
+    ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings)
+
+snakefile, *configs = sys.argv[1:]
+with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+    workflow_api = api.workflow(
+        resource_settings=ResourceSettings(),
+        config_settings=ConfigSettings(configfiles=[Path(c) for c in configs]),
+        snakefile=Path(snakefile), workdir=Path.cwd())
+    workflow_api.dag(DAGSettings())
+    workflow = workflow_api._workflow
+    workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
+    workflow._build_dag()
+    jobs = [{"rule": j.rule.name, "input": [str(f) for f in j.input],
+             "image": j.container_img_url or getattr(j.params, "image", None)}
+            for j in workflow.dag.jobs]
+    rules = {r.name: {"container": r.container_img, "shell": r.shellcmd}
+             for r in workflow.rules}
+print(json.dumps({"jobs": jobs, "rules": rules}))
+"""
+
+
+def test_every_job_lists_the_image_it_runs_in_as_an_input(tmp_path):
+    # The paper's DAG (containers.build: true), with one model trained on two nodes.
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    assert paper["containers"]["build"] is True
+    multinode = tmp_path / "multinode.yaml"
+    multinode.write_text("models: {al_whisper_r: {training: {nodes: 2}}}\n")
+    walk = subprocess.run(
+        [sys.executable, "-c", WALK, str(SNAKEFILE), str(REPO / "config" / "paper.yaml"),
+         str(multinode)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert walk.returncode == 0, walk.stderr[-3000:]
+    dag = json.loads(walk.stdout.splitlines()[-1])
+    ran = {job["rule"] for job in dag["jobs"] if job["image"]}
+    assert {"download_pretrained", "gpu_smoke_test", "train_model_multinode"} <= ran
+    for job in dag["jobs"]:
+        if job["image"]:
+            assert re.fullmatch(r"containers/(data|train|vllm)\.sif", job["image"]), job
+            assert job["image"] in job["input"], (job["rule"], job["image"])
+    # Rules in no container: the image build (on the host) and the multi-node launch, which
+    # runs `apptainer exec` itself on each node; `all` runs nothing.
+    bare = {name for name, rule in dag["rules"].items() if not rule["container"]}
+    assert bare == {"all", "build_container", "train_model_multinode"}
+    launch = dag["rules"]["train_model_multinode"]["shell"]
+    assert re.search(r"apptainer exec .*\{params\.image\} alarm ", launch)
 
 
 def test_a_run_in_apptainer_without_its_images_says_how_to_get_them(tmp_path):
@@ -76,3 +169,238 @@ def test_a_run_in_apptainer_without_its_images_says_how_to_get_them(tmp_path):
     assert len(problems) == 1 and problems[0].startswith(f"{missing} is missing")
     assert "containers.build: true" in problems[0]
     assert image_problems([missing], build=True) == []  # the workflow builds it first
+
+
+def _checkout(root: Path) -> Path:
+    """A checkout of the parts an image holds (no git: files are listed by walking)."""
+    for f in ["pyproject.toml", "containers/data.def", "envs/data.txt",
+              "workflow/schemas/config.schema.yaml", "config/config.yaml"]:  # fmt: skip
+        (root / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / f, root / f)
+    (root / "scripts/alarm").mkdir(parents=True)
+    (root / "scripts/alarm/__init__.py").write_text('"""alarm"""\n')
+    return root
+
+
+def test_an_image_that_does_not_hold_the_checkout_is_named_with_its_rebuild(tmp_path):
+    checkout = _checkout(tmp_path / "checkout")
+    image = tmp_path / "containers" / "data.sif"
+    image.parent.mkdir()
+    image.touch()
+    assert "has no build record" in images.problem(str(image), checkout)
+    images.record_path(image).write_text(json.dumps(images.fingerprint(checkout, "data")))
+    assert images.problem(str(image), checkout) is None
+    assert image_problems([str(image)], build=True, checkout=checkout) == []
+
+    edits = {
+        "envs/data.txt": "envs/data.txt",
+        "scripts/alarm/__init__.py": "the code",
+        "config/config.yaml": "the code",  # the image holds it (%files)
+        "containers/data.def": "containers/data.def",
+    }
+    for edited, named in edits.items():
+        path = checkout / edited
+        before = path.read_text()
+        path.write_text(before + "\n# edited\n")
+        (problem,) = image_problems([str(image)], build=True, checkout=checkout)
+        assert problem.startswith(f"{image} does not hold this checkout: {named} changed")
+        assert f"`snakemake --force {image}`" in problem
+        # Unless this run rebuilds it.
+        assert image_problems([str(image)], True, checkout, rebuilt={str(image)}) == []
+        path.write_text(before)
+    # A file the image does not hold changes nothing.
+    (checkout / "README.md").write_text("edited\n")
+    assert images.problem(str(image), checkout) is None
+
+
+# The stand-in: images made by fake_apptainer.py from the real definitions.
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory):
+    """(run, env): the TEST DOUBLE on PATH and a working directory where the data and
+    train images were built as the rule does (alarm.images.build)."""
+    if shutil.which("bwrap") is None:
+        pytest.fail("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
+    root = tmp_path_factory.mktemp("stand_in")
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    fake_apptainer.install(bin_dir)
+    env = dict(
+        os.environ,
+        PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]),
+        FAKE_APPTAINER_LOG=str(root / "calls.jsonl"),
+    )
+    workdir = root / "run"
+    workdir.mkdir()
+    for name in ("data", "train"):
+        subprocess.run(
+            [sys.executable, "-m", "alarm.images", "build", name, "--checkout", str(REPO),
+             "--image", str(workdir / f"containers/{name}.sif")],
+            env=env, cwd=workdir, check=True, capture_output=True,
+        )  # fmt: skip
+    return workdir, env
+
+
+def _exec(stand_in, image, script, *options, **host_env):
+    workdir, env = stand_in
+    return subprocess.run(
+        ["apptainer", "exec", "--home", str(workdir), *options, image, "bash", "-c", script],
+        env=env | host_env, cwd=workdir, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_the_image_runs_the_code_it_holds(stand_in):
+    workdir, _ = stand_in
+    record = json.loads((workdir / "containers/data.sif.json").read_text())
+    assert record == images.fingerprint(REPO, "data")  # built from this checkout
+    ran = _exec(
+        stand_in,
+        "containers/data.sif",
+        "command -v alarm; python -c 'import alarm; print(alarm.__file__)'; alarm --help "
+        "> /dev/null; python -c 'from alarm.config import DEFAULT_CONFIG, load_config; "
+        "load_config([DEFAULT_CONFIG]); print(DEFAULT_CONFIG)'",
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [
+        "/opt/venv/bin/alarm",
+        IN_IMAGE,
+        "/opt/alarm/config/config.yaml",
+    ]
+    # The GPU smoke tests are in the GPU images, and import there.
+    collected = _exec(
+        stand_in,
+        "containers/train.sif",
+        "python -m pytest --collect-only -q -p no:cacheprovider --rootdir /opt/alarm "
+        "/opt/alarm/tests/gpu",
+    )
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
+    assert re.search(r"\d+ tests? collected", collected.stdout)
+
+
+def test_the_stand_in_shows_a_job_only_its_image_binds_and_environment(stand_in, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("host file\n")
+    script = (
+        f"cat {outside} || echo unbound; ls {REPO / 'scripts'} || echo no-checkout; "
+        "echo ${SECRET:-unset} $HF_HOME; python -c 'import alarm; print(alarm.__file__)'"
+    )
+    ran = _exec(stand_in, "containers/data.sif", script, "--env", "HF_HOME=/scratch/hf", SECRET="1")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["unbound", "no-checkout", "unset", "/scratch/hf", IN_IMAGE]
+    bound = _exec(stand_in, "containers/data.sif", f"cat {outside}", "--bind", str(tmp_path))
+    assert bound.stdout == "host file\n"
+    missing = _exec(stand_in, "containers/data.sif", "true", "--bind", str(tmp_path / "nope"))
+    assert missing.returncode == 255 and "FATAL" in missing.stderr
+    absent = _exec(stand_in, "containers/nope.sif", "true")
+    assert absent.returncode == 255 and "could not open image" in absent.stderr
+
+
+def test_an_image_without_the_wheel_cannot_import_alarm(stand_in, tmp_path):
+    # As on the cluster: the code is what the image holds, not what the checkout has.
+    workdir, env = stand_in
+    context = tmp_path / "context"
+    (context / "envs").mkdir(parents=True)
+    shutil.copy(REPO / "envs/data.txt", context / "envs/data.txt")
+    # The data image's definition, copying its lock only: no wheel.
+    definition = (REPO / "containers/data.def").read_text()
+    files = re.search(r"%files\n(.*?)\n\n", definition, re.S)[1]
+    lock = "    envs/data.txt /opt/alarm/envs/data.txt"
+    (context / "no_wheel.def").write_text(definition.replace(files, lock))
+    image = workdir / "containers/no_wheel.sif"
+    subprocess.run(
+        ["apptainer", "build", str(image), "no_wheel.def"],
+        env=env, cwd=context, check=True, capture_output=True,
+    )  # fmt: skip
+    ran = _exec(stand_in, str(image), "python -c 'import alarm'")
+    assert ran.returncode != 0 and "No module named 'alarm'" in ran.stderr
+    assert "command not found" in _exec(stand_in, str(image), "alarm --help").stderr
+
+
+# Rebuilding: a working directory whose whole default DAG (images built by the workflow,
+# smoke-tested) is recorded as up to date by `snakemake --touch`.
+
+
+@pytest.fixture(scope="module")
+def built_dag(tmp_path_factory, stand_in):
+    workdir = tmp_path_factory.mktemp("built_dag")
+    overlay = workdir.parent / f"{workdir.name}.yaml"
+    overlay.write_text("containers: {build: true, smoke_tests: true}\n")
+    env = stand_in[1]
+    # Always in Apptainer: Snakemake records each job's software stack (its image's path
+    # under --sdm apptainer) and reruns a job whose stack changed.
+    args = ["--sdm", "apptainer", "--apptainer-args=--nv", *CI_ARGS, str(overlay)]
+    plan = snakemake("-n", *args, workdir=workdir, env=env).stdout
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):
+        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
+        for path in outputs[1].split(", ") if outputs else []:
+            target = workdir / path
+            if DIRECTORY_OUTPUT.match(path):
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+    snakemake("--touch", "--forceall", "--cores", "1", "--quiet", *args, workdir=workdir, env=env)
+    assert "Nothing to be done" in snakemake("-n", *args, workdir=workdir, env=env).stdout
+    return workdir, args, env
+
+
+def test_rebuilding_an_image_reruns_nothing_else(built_dag):
+    workdir, args, env = built_dag
+    before = (workdir / "containers/train.sif").stat().st_mtime
+    # The rebuild command check_run names: the image and, for a GPU image, its smoke test.
+    command = images.rebuild_command(["containers/train.sif"], REPO)
+    assert command == "snakemake --force containers/train.sif results/smoke/train.ok"
+    targets = command.split()[2:]
+    plan = snakemake("-n", "--force", *targets, *args, workdir=workdir, env=env).stdout
+    assert sorted(planned_jobs(plan)) == [
+        ("build_container", {"name": "train"}),
+        ("gpu_smoke_test", {"name": "train"}),
+    ]
+    # Built for real (without its smoke test, which needs a GPU).
+    rebuild = snakemake(
+        "--force", targets[0], "--cores", "1", *args, workdir=workdir, env=env,
+    )  # fmt: skip
+    assert "1 of 1 steps (100%) done" in rebuild.stderr
+    assert (workdir / "containers/train.sif").stat().st_mtime > before
+    record = json.loads((workdir / "containers/train.sif.json").read_text())
+    assert record == images.fingerprint(REPO, "train")
+    # The new image is smoke-tested again; no job that runs in it is rerun.
+    planned = planned_jobs(snakemake("-n", *args, workdir=workdir, env=env).stdout)
+    assert planned == [("gpu_smoke_test", {"name": "train"})]
+
+
+def test_an_image_that_does_not_hold_the_checkout_stops_the_run_before_any_job(built_dag):
+    workdir, args, env = built_dag
+    record = images.fingerprint(REPO, "data") | {"lock": "0" * 64}
+    images.record_path(workdir / "containers/data.sif").write_text(json.dumps(record))
+    calls = Path(env["FAKE_APPTAINER_LOG"])
+    before = calls.read_text()
+    # A job in the data image (no smoke test above it).
+    shard = workdir / "results/corpus/raw/synthetic_music/00000.parquet"
+    mtime = shard.stat().st_mtime
+    run = snakemake(
+        "--force", str(shard.relative_to(workdir)), "--cores", "1", *args,
+        workdir=workdir, env=env, check=False,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out[-3000:]
+    assert "containers/data.sif does not hold this checkout: envs/data.txt changed" in out
+    assert "`snakemake --force containers/data.sif` and your run's --configfile" in out
+    assert calls.read_text() == before and shard.stat().st_mtime == mtime  # nothing ran
+
+
+def test_a_failed_job_is_explained_without_alarm_on_the_path(stand_in, tmp_path):
+    # Under Apptainer the venv's bin is not on PATH (the jobs find `alarm` in the image):
+    # the failure explanation runs in Snakemake's own process, not as a command.
+    workdir, env = stand_in
+    bad = tmp_path / "bad.yaml"  # valid for the schema, refused by the architecture
+    bad.write_text("pretrained: {whisper: {tiny: {architecture: whisper, hidden_size: 30, "
+                   "num_layers: 2, num_heads: 4}}}\n")  # fmt: skip
+    host = env | {"PATH": os.pathsep.join([env["PATH"].split(os.pathsep)[0], "/usr/bin", "/bin"])}
+    run = snakemake(
+        "results/pretrained/tiny/whisper", "--cores", "1", "--sdm", "apptainer",
+        "--apptainer-args=--nv", *CI_ARGS, str(bad), workdir=workdir, env=host, check=False,
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert "rule make_tiny_model failed; its log: logs/make_tiny_model/whisper.log" in run.stderr

@@ -1,9 +1,16 @@
 """The cluster profiles: GPU rules ask for H200s on the cluster and for CPUs in CI."""
 
+import pytest
 import yaml
 from workflow_helpers import REPO
 
-from alarm.cluster import explain_failures, profile_problems
+from alarm.cluster import (
+    apptainer_args_problems,
+    explain_failures,
+    gpu_model_problems,
+    preemption_warning,
+    profile_problems,
+)
 
 GPU_RULES = {
     "generate_prompts",
@@ -22,25 +29,88 @@ def _profile(name):
     return yaml.safe_load((REPO / "config" / "profiles" / name / "config.yaml").read_text())
 
 
-def test_every_gpu_rule_asks_for_h200s_on_the_cluster():
+def test_the_site_profile_holds_only_what_differs_per_site():
     h200 = _profile("slurm-h200")
     assert h200["executor"] == "slurm" and h200["software-deployment-method"] == "apptainer"
     assert "--nv" in h200["apptainer-args"] and h200["slurm-requeue"] is True
-    for rule in GPU_RULES:
-        resources = h200["set-resources"][rule]
-        asks = resources.get("gpu_model") == "h200" or "h200" in str(resources.get("gres", ""))
-        assert asks, rule
-        assert "gpu_partition" in resources["slurm_partition"], rule
-    assert h200["set-resources"]["train_model"]["gpu"] == 4  # a node of four H200
+    assert h200["local-cores"] <= 4  # downloads run on the login node
+    assert set(h200["default-resources"]) == {"slurm_account", "slurm_partition"}
     assert set(h200["set-resources"]) == GPU_RULES  # CPU rules keep the CPU defaults
+    for rule, resources in h200["set-resources"].items():
+        # The GPU partition and model name; how many GPUs, CPUs, how much memory and
+        # time come from the rules (config/paper.yaml `resources:`), nowhere else. Multi-node
+        # training asks for GPUs per node (--gres): with a gpu_model the plugin would add
+        # --gpus, a count for the whole job.
+        named = {"slurm_partition"} | ({"gpu_model"} if "multinode" not in rule else set())
+        assert set(resources) == named, rule
+        assert all("CHANGE_ME" in resources[key] for key in named), rule
 
 
-def test_the_ci_profile_maps_gpu_rules_to_cpus():
+def test_the_ci_profile_asks_for_no_gpu():
     ci = _profile("slurm-ci")
     assert ci["executor"] == "slurm" and ci["slurm-status-command"] == "squeue"
-    for rule in GPU_RULES:
-        assert ci["set-resources"][rule]["gpu"] == 0, rule
-        assert "gpu_model" not in ci["set-resources"][rule]
+    assert "set-resources" not in ci  # the default config's resources ask for no GPU
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert all(family.get("gpu", 0) == 0 for family in default.get("resources", {}).values())
+
+
+def _sbatch_lines(tmp_path, *overlays):
+    """The `sbatch` line the SLURM plugin's own code builds for each job of the paper DAG
+    under the H200 profile (a dry run gives each job's evaluated resources)."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from snakemake_executor_plugin_slurm.submit_string import get_submit_command
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+    from workflow_helpers import SNAKEFILE
+
+    plan = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
+         "--configfile", str(REPO / "config/paper.yaml"), *map(str, overlays),
+         "--profile", str(REPO / "config/profiles/slurm-h200"), "--printshellcmds",
+         # a dry run needs no image runtime (Apptainer is not installable here)
+         "--software-deployment-method", "env-modules", "--directory", str(tmp_path)],
+        capture_output=True, text=True, check=True, env=dict(os.environ, ALARM_SCRATCH="/s"),
+    ).stdout  # fmt: skip
+    lines = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):
+        head = re.match(r"rule (\w+):", block.strip())  # local rules are never submitted
+        if not head or head[1] == "all":
+            continue
+        listed = re.search(r"^\s+resources: (.*)$", block, re.M)[1]
+        resources = {}
+        for item in re.split(r", (?=\w+=)", listed):
+            key, value = item.split("=", 1)
+            resources[key] = int(value) if value.isdigit() else value
+        threads = re.search(r"^\s+threads: (\d+)$", block, re.M)
+        job = SimpleNamespace(
+            resources=SimpleNamespace(**resources, get=resources.get),
+            threads=int(threads[1]) if threads else 1,
+        )
+        params = {"run_uuid": "u", "slurm_logfile": "l", "comment_str": f"rule_{head[1]}",
+                  "account": "-A a", "partition": "-p p", "workdir": str(tmp_path)}  # fmt: skip
+        shell = re.search(r"^Shell command: (.*)$", block, re.M)[1]
+        sbatch = get_submit_command(job, params) + set_gres_string(job)  # as the plugin does
+        lines.setdefault(head[1], set()).add((sbatch, shell))
+    return lines
+
+
+def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_rules(tmp_path):
+    lines = _sbatch_lines(tmp_path)
+    assert {"train_model", "generate_r0", "collect", "corpus_index"} <= set(lines)
+    for rule, calls in lines.items():
+        for call, _ in calls:
+            if rule in GPU_RULES:
+                wanted = 4 if rule == "train_model" else 1
+                assert f"--gpus=CHANGE_ME_gpu_model:{wanted}" in call, (rule, call)
+            else:
+                assert "--gpus" not in call and "--gres" not in call, (rule, call)
+    train = sorted(lines["train_model"])[0][0]
+    assert "--signal=USR1@600" in train and "--cpus-per-task=64" in train
+    assert "--mem 480000" in train and "-t 4320" in train
 
 
 def test_every_gpu_rule_of_the_workflow_is_in_the_profiles():
@@ -75,7 +145,65 @@ def test_jobs_killed_by_the_scheduler_are_explained():
         "Error in rule generate_r0:\n    message: SLURM-job '77' failed, SLURM status is: "
         "'TIMEOUT'. Detailed failure reason unavailable\n"
     )
+    log += (
+        "Error in rule collect:\n    jobid: 3\n    log: logs/collect/vctk/00000.log "
+        "(check log file(s) for error details)\nsome other line, SLURM-job '9' failed\n"
+    )
     lines = explain_failures(log)
+    assert lines[2] == "rule collect failed; its log: logs/collect/vctk/00000.log"
     assert lines[0].startswith("rule train_model, SLURM job 4242: it ran out of memory")
     assert "set-resources.train_model.mem_mb" in lines[0]
     assert "set-resources.generate_r0.runtime" in lines[1]
+
+
+def test_an_unset_scratch_is_named_before_any_submission():
+    # What Snakemake hands over when ALARM_SCRATCH is unset: the variable as written.
+    unset = "--nv --bind $ALARM_SCRATCH --env HF_HOME=$ALARM_SCRATCH/hf_home"
+    (problem,) = apptainer_args_problems(unset)
+    assert "export ALARM_SCRATCH" in problem
+    assert apptainer_args_problems("--nv --bind --env HF_HOME=/hf_home")  # expanded to ""
+    assert apptainer_args_problems("--nv --bind /s --env HF_HOME=/s/hf_home") == []
+    assert apptainer_args_problems("") == []  # a run with no Apptainer arguments
+
+
+def test_a_gpu_model_the_cluster_does_not_have_is_named():
+    gres = "gpu:h200:8(S:0-1)\n(null)\n"
+    (problem,) = gpu_model_problems(["H200", "h200"], gres)
+    assert "'H200' is not a GPU type of this cluster (sinfo offers: h200)" in problem
+    assert gpu_model_problems(["h200"], gres) == []
+    assert gpu_model_problems(["h200"], None) == []  # no sinfo: nothing to check against
+
+
+def test_multi_node_training_launches_one_task_per_node_in_the_image(tmp_path):
+    # Two nodes cannot be had on one CI machine (slurmd -N needs a multiple-slurmd build,
+    # which Debian's is not): the sbatch line and the job's launch command are checked.
+    two_nodes = tmp_path / "nodes.yaml"
+    two_nodes.write_text("models: {alarm_ca: {training: {nodes: 2}}}\n")
+    ((sbatch, shell),) = _sbatch_lines(tmp_path / "run", two_nodes)["train_model_multinode"]
+    assert "--nodes=2" in sbatch and "--ntasks=2" in sbatch and "--gres=gpu:4" in sbatch
+    assert "--gpus" not in sbatch and "--cpus-per-task=64" in sbatch
+    assert "--signal=USR1@600" in sbatch
+    assert "srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=64 --kill-on-bad-exit=1" in shell
+    # the profile's Apptainer arguments (GPUs, the scratch, the HF cache), the rendezvous
+    assert "apptainer exec --home $PWD --nv --bind /s --env HF_HOME=/s/hf_home" in shell
+    assert "--env ALARM_MAIN_ADDR=$main" in shell and "scontrol show hostnames" in shell
+
+
+def test_each_node_launches_accelerate_with_the_first_node_as_rendezvous(monkeypatch):
+    from alarm.training.launch import accelerate_command
+
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    monkeypatch.delenv("RANK", raising=False)
+    env = {"SLURM_NNODES": "2", "SLURM_NODEID": "1", "ALARM_MAIN_ADDR": "gpu017"}
+    command = accelerate_command(["train-model"], 4, env)
+    assert command[command.index("--num_processes") + 1] == "8"
+    assert command[command.index("--machine_rank") + 1] == "1"
+    assert command[command.index("--main_process_ip") + 1] == "gpu017"
+    with pytest.raises(RuntimeError, match="ALARM_MAIN_ADDR"):
+        accelerate_command(["train-model"], 4, {"SLURM_NNODES": "2"})
+
+
+def test_a_cluster_that_cancels_preempted_jobs_is_warned_of_before_submission():
+    assert "PreemptMode=CANCEL" in preemption_warning("PreemptMode             = CANCEL\n")
+    assert preemption_warning("PreemptMode             = REQUEUE\n") is None
+    assert preemption_warning(None) is None  # no scontrol: nothing to say

@@ -52,8 +52,10 @@ rule benchmark_generate:
         image("vllm")
     threads: resources("inference")["threads"]
     resources:
-        mem_mb=resources("inference")["mem_mb"],
+        cpus_per_task=resources("inference")["threads"],
+        mem_mb=memory("inference"),
         runtime=resources("inference")["runtime"],
+        gpu=resources("inference")["gpu"],
         run_knobs=lambda w: knobs("benchmark_generate", model=w.model),
     params:
         settings=lambda w: settings("benchmark_generate", model=w.model),

@@ -1,16 +1,25 @@
 # Configuration, wildcard values and input functions; rules only wire.
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 from snakemake.io import strip_wildcard_constraints
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
-from alarm.cluster import image_problems, profile_problems
+from alarm.cluster import (
+    apptainer_args_problems,
+    explain_failures,
+    gpu_model_problems,
+    image_problems,
+    preemption_warning,
+    profile_problems,
+)
 from alarm.config import check_references, training_settings
 from alarm.registry import STAGES
 from alarm.sharding import shard_name
@@ -68,7 +77,8 @@ wildcard_constraints:
 
 def check_run():
     """Stop before any submission when the SLURM profile still lacks cluster settings, or
-    a run in Apptainer lacks an image it does not build."""
+    a run in Apptainer lacks an image it does not build or uses one that does not hold
+    this checkout's code, pins and definition."""
     executor = workflow.executor_plugin.name if workflow.executor_plugin else None
     default_resources = workflow.resource_settings.default_resources
     args = default_resources.args if default_resources is not None else []
@@ -78,11 +88,34 @@ def check_run():
         for name, res in workflow.resource_settings.overwrite_resources.items()
     }
     problems = profile_problems(executor, defaults, per_rule)
+    if executor == "slurm":
+        models = [r["gpu_model"] for r in per_rule.values() if "gpu_model" in r]
+        problems += gpu_model_problems(models, ask_slurm("sinfo", "-h", "-o", "%G"))
+        warning = preemption_warning(ask_slurm("scontrol", "show", "config"))
+        if warning:
+            logger.warning(f"Warning: {warning}")
     if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method:
-        images = [image(name) for name in ("data", *GPU_IMAGES)]
-        problems += image_problems(images, config["containers"]["build"])
+        problems += apptainer_args_problems(workflow.deployment_settings.apptainer_args)
+        # Each image the jobs to run use must hold this checkout (its build record says),
+        # but those this run (re)builds. onstart runs once the DAG is built, before any job.
+        jobs = list(workflow.dag.needrun_jobs())
+        rebuilt = {
+            f for j in jobs if j.rule.name == "build_container" for f in j.output
+        }
+        used = sorted({i for j in jobs for i in images_of(j)})
+        problems += image_problems(used, config["containers"]["build"], REPO, rebuilt)
     if problems:
         raise WorkflowError("the run cannot start:\n  " + "\n  ".join(problems))
+
+
+def ask_slurm(*command):
+    """What a SLURM client command prints, or None where it cannot say."""
+    try:
+        return subprocess.run(
+            command, capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def settings(stage, **keys):
@@ -152,6 +185,11 @@ def resources(family):
     return config["resources"][family]
 
 
+def memory(family):
+    """A family's memory times the attempt: a job SLURM killed for memory gets more."""
+    return lambda wildcards, attempt: resources(family)["mem_mb"] * attempt
+
+
 def pretrained_dir(role):
     """Where a pretrained role's network is materialised: hub snapshots and tiny models live
     apart, so a default and a paper-scale run in one directory never take each other's.
@@ -188,17 +226,30 @@ GPU_IMAGES = ("train", "vllm")
 
 
 def image(name):
-    """The Apptainer image a rule runs in (containers/{name}.sif)."""
+    """The Apptainer image a rule runs in (containers/{name}.sif, relative to the working
+    directory)."""
     return f"containers/{name}.sif"
 
 
 def image_input(name):
     """The image as an input when images are built by the workflow (on the cluster), and
-    for GPU images the smoke test that must pass before the first big job."""
-    inputs = [image(name)] if config["containers"]["build"] else []
+    for GPU images the smoke test that must pass before the first big job.
+
+    Both are ancient(): an image is far above Snakemake's checksum size, and its date says
+    nothing about its content, so a rebuild (a pin bump, --force) reruns no job. Whether
+    an image holds this checkout's code and pins is checked before any submission
+    (check_run, from the image's build record)."""
+    inputs = [ancient(image(name))] if config["containers"]["build"] else []
     if name in GPU_IMAGES and config["containers"]["smoke_tests"]:
-        inputs.append(f"results/smoke/{name}.ok")
+        inputs.append(ancient(f"results/smoke/{name}.ok"))
     return inputs
+
+
+def images_of(job):
+    """The images a job runs in: its container, or the one a rule that calls apptainer
+    itself names (params.image)."""
+    named = [job.container_img_url, getattr(job.params, "image", None)]
+    return [i for i in named if i and str(i).endswith(".sif")]
 
 
 def corpus_source(wildcards):

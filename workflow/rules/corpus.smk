@@ -16,7 +16,8 @@ rule make_tiny_model:
         image("train")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("make_tiny_model", role=w.role),
@@ -94,7 +95,8 @@ rule collect:
         image("data")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("collect", dataset=w.dataset),
@@ -117,7 +119,8 @@ rule audio_filter:
         image("data")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("audio_filter"),

@@ -19,8 +19,10 @@ rule wer_filter:
         image("train")
     threads: resources("generation")["threads"]
     resources:
-        mem_mb=resources("generation")["mem_mb"],
+        cpus_per_task=resources("generation")["threads"],
+        mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
+        gpu=resources("generation")["gpu"],
         run_knobs=knobs("wer_filter"),
     params:
         settings=settings("wer_filter"),
@@ -47,7 +49,8 @@ rule answer_length_filter:
         image("data")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("answer_length_filter"),
@@ -70,7 +73,8 @@ rule train_val_split:
         image("data")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("train_val_split", dataset=w.dataset),
@@ -95,7 +99,8 @@ rule corpus_index:
         image("data")
     threads: resources("cpu")["threads"]
     resources:
-        mem_mb=resources("cpu")["mem_mb"],
+        cpus_per_task=resources("cpu")["threads"],
+        mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("corpus_index"),

@@ -19,8 +19,10 @@ rule generate_prompts:
         image("vllm")
     threads: resources("generation")["threads"]
     resources:
-        mem_mb=resources("generation")["mem_mb"],
+        cpus_per_task=resources("generation")["threads"],
+        mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
+        gpu=resources("generation")["gpu"],
         run_knobs=knobs("generate_prompts"),
     params:
         settings=settings("generate_prompts"),

@@ -20,8 +20,10 @@ rule generate_r0:
         image("vllm")
     threads: resources("generation")["threads"]
     resources:
-        mem_mb=resources("generation")["mem_mb"],
+        cpus_per_task=resources("generation")["threads"],
+        mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
+        gpu=resources("generation")["gpu"],
         run_knobs=knobs("generate_r0"),
     params:
         settings=settings("generate_r0"),
@@ -47,8 +49,10 @@ rule self_rephrase:
         image("vllm")
     threads: resources("generation")["threads"]
     resources:
-        mem_mb=resources("generation")["mem_mb"],
+        cpus_per_task=resources("generation")["threads"],
+        mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
+        gpu=resources("generation")["gpu"],
         run_knobs=knobs("self_rephrase"),
     params:
         settings=settings("self_rephrase"),
@@ -78,8 +82,10 @@ rule instruction_responses:
         image("vllm")
     threads: resources("generation")["threads"]
     resources:
-        mem_mb=resources("generation")["mem_mb"],
+        cpus_per_task=resources("generation")["threads"],
+        mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
+        gpu=resources("generation")["gpu"],
         run_knobs=lambda w: knobs("instruction_responses", dataset=w.dataset),
     params:
         settings=lambda w: settings("instruction_responses", dataset=w.dataset),

@@ -22,12 +22,19 @@ rule train_model:
         "logs/train_model/{model}.tsv"
     wildcard_constraints:
         model=alternatives(SINGLE_NODE),
+    # A time limit, preemption or lost node costs the steps since the last checkpoint.
+    retries: 3
     container:
         image("train")
     threads: resources("training")["threads"]
     resources:
-        mem_mb=resources("training")["mem_mb"],
+        cpus_per_task=resources("training")["threads"],
+        mem_mb=memory("training"),
         runtime=resources("training")["runtime"],
+        gpu=resources("training")["gpu"],
+        # SLURM warns 10 minutes before the time limit; the loop checkpoints and exits,
+        # and the retry resumes from that checkpoint.
+        slurm_extra="--signal=USR1@600",
         run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
         settings=lambda w: settings("train_model", model=w.model),
@@ -42,8 +49,11 @@ rule train_model:
 
 
 # A model whose training.nodes > 1 spans several SLURM nodes: srun starts one task per
-# node, each runs the image with its GPUs and launches accelerate with its node rank
-# (the jobs' shells cannot call srun from inside an image, hence no container here).
+# node; each runs the image with the profile's Apptainer arguments and launches accelerate
+# with its node rank. The job's shell runs on the host (an image has no srun or scontrol):
+# it finds the first node for the rendezvous and hands it to every task. The jobstep plugin
+# strips SLURM_* (the node list, cpus-per-task) from this shell, hence the explicit query
+# and --cpus-per-task. --kill-on-bad-exit ends every node's task when one fails.
 rule train_model_multinode:
     input:
         unpack(model_inputs),
@@ -56,15 +66,22 @@ rule train_model_multinode:
         "logs/train_model/{model}.log",
     wildcard_constraints:
         model=alternatives(MULTINODE),
+    retries: 3
     conda:
         "../../envs/apptainer.yaml"
+    threads: resources("training")["threads"]
     resources:
+        cpus_per_task=resources("training")["threads"],
         nodes=lambda w: training_settings(config, w.model)["nodes"],
         tasks=lambda w: training_settings(config, w.model)["nodes"],
         tasks_per_gpu=0,
         mpi="srun",
-        mem_mb=resources("training")["mem_mb"],
+        mem_mb=memory("training"),
         runtime=resources("training")["runtime"],
+        # per node (--gpus would count the whole job's GPUs)
+        gres=f"gpu:{resources('training')['gpu']}",
+        slurm_extra="--signal=USR1@600",
+        apptainer_args=workflow.deployment_settings.apptainer_args,
         run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
         settings=lambda w: settings("train_model", model=w.model),
@@ -73,7 +90,11 @@ rule train_model_multinode:
         run_dir=lambda w, output: Path(output.weights).parent,
         image=lambda w: image("train"),
     shell:
-        "srun --nodes={resources.nodes} --ntasks-per-node=1 apptainer exec --nv {params.image} "
+        'main=$(scontrol show hostnames "$(squeue -h -j $SLURM_JOB_ID -o %N)" | head -n 1) && '
+        "srun --nodes={resources.nodes} --ntasks-per-node=1 "
+        "--cpus-per-task={resources.cpus_per_task} "
+        "--kill-on-bad-exit=1 apptainer exec --home $PWD {resources.apptainer_args} "
+        "--env ALARM_MAIN_ADDR=$main {params.image} "
         "alarm train-model --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "

@@ -139,6 +139,11 @@ def score_mmau(records: list[Record]) -> dict[str, Any]:
     }
 
 
+def _accuracies(correct: list[bool], breakdowns: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark's scores: overall (micro) accuracy and accuracy per breakdown group."""
+    return {"overall": _micro(correct), "micro": _micro(correct), "breakdowns": breakdowns}
+
+
 def score_mmau_test(records: list[Record]) -> dict[str, Any]:
     """Answers withheld: counts only; the accuracy comes from the MMAU-Eval space."""
     tasks = _group(records, None, lambda r: r["category"])
@@ -147,30 +152,28 @@ def score_mmau_test(records: list[Record]) -> dict[str, Any]:
 
 def score_mmar(records: list[Record]) -> dict[str, Any]:
     correct = [_string_matched(r) for r in records]
-    return {
-        "overall": _micro(correct),
-        "micro": _micro(correct),
-        "breakdowns": {
+    return _accuracies(
+        correct,
+        {
             "modality": _group(records, correct, lambda r: r["category"]),
             "category": _group(records, correct, _field("category")),
             "sub-category": _group(records, correct, _field("sub-category")),
         },
-    }
+    )
 
 
 def score_mmsu(records: list[Record]) -> dict[str, Any]:
     correct = [_exact(r) for r in records]
-    return {
-        "overall": _micro(correct),
-        "micro": _micro(correct),
-        "breakdowns": {
+    return _accuracies(
+        correct,
+        {
             "category": _group(records, correct, lambda r: r["category"]),
             "sub-category": _group(
                 records, correct, lambda r: f"{r['category']}/{_field('sub-category')(r)}"
             ),
             "task_name": _group(records, correct, _field("task_name")),
         },
-    }
+    )
 
 
 def _airbench_task_id(record: Record) -> str:
@@ -188,26 +191,24 @@ def score_airbench(records: list[Record], none_means_first: bool = False) -> dic
             for r in records
         ]
     correct = [_exact(r) for r in records]
-    return {
-        "overall": _micro(correct),
-        "micro": _micro(correct),
-        "breakdowns": {
+    return _accuracies(
+        correct,
+        {
             "task_name": _group(records, correct, lambda r: r["category"]),
             "task_id": _group(records, correct, _airbench_task_id),
         },
-    }
+    )
 
 
 def score_synthetic(records: list[Record]) -> dict[str, Any]:
     correct = [_exact(r) for r in records]
-    return {
-        "overall": _micro(correct),
-        "micro": _micro(correct),
-        "breakdowns": {
+    return _accuracies(
+        correct,
+        {
             "category": _group(records, correct, lambda r: r["category"]),
             "sub-category": _group(records, correct, _field("sub-category")),
         },
-    }
+    )
 
 
 SCORERS: dict[str, Callable[[list[Record]], dict[str, Any]]] = {

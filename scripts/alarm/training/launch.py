@@ -3,14 +3,14 @@
 Snakemake runs the training rule as one command. When that command sees more
 than one GPU and is not yet inside a distributed launch, it re-executes itself
 under ``accelerate launch`` (DDP over the node's GPUs; with several SLURM nodes,
-one launcher per node started by ``srun``, rendezvous on the first node).
+one launcher per node started by ``srun``, rendezvous on the first node, which the
+job's shell names in ``ALARM_MAIN_ADDR``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 
 
@@ -33,17 +33,17 @@ def accelerate_command(argv: list[str], gpus: int, env: dict[str, str]) -> list[
         str(nodes),
     ]
     if nodes > 1:
-        head = subprocess.run(
-            ["scontrol", "show", "hostnames", env["SLURM_JOB_NODELIST"]],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()[0]
+        # The job's shell found the first node on the host (the image has no scontrol).
+        if "ALARM_MAIN_ADDR" not in env:
+            raise RuntimeError(
+                f"{nodes} nodes but no ALARM_MAIN_ADDR: run multi-node training through the "
+                "rule train_model_multinode, which sets it"
+            )
         command += [
             "--machine_rank",
             env.get("SLURM_NODEID", "0"),
             "--main_process_ip",
-            head,
+            env["ALARM_MAIN_ADDR"],
             "--main_process_port",
             env.get("ALARM_MASTER_PORT", "29500"),
             "--rdzv_backend",
