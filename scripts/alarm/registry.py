@@ -529,7 +529,7 @@ def _corpus_stats(job: Job):
 # --- model and training (paper §2.2, §3) ------------------------------------------------------
 
 PRETRAINED = pairs_arg(
-    "--pretrained", "ROLE=DIR for the backbone (rlm) and each encoder the model uses"
+    "--pretrained", "ROLE=DIR for the backbone (rlm) and each encoder", required=True
 )
 
 
@@ -633,11 +633,6 @@ def _benchmark_settings(config: Config, model: str) -> Settings:
     }
 
 
-WEIGHTS = pairs_arg(
-    "--weights", "MODEL=FILE: the trained weights of the model, or of each ensemble member"
-)
-
-
 def _inference(job: Job) -> InferenceSettings:
     """The inference settings of a job with its run knobs (batch size, engine)."""
     return InferenceSettings.from_dict(job.settings["inference"] | job.knobs)
@@ -661,7 +656,7 @@ def _audio_lm(job: Job):
     "benchmark_generate",
     "Answer one benchmark shard with a model or ensemble (MCQA prompt, thinking budget)",
     *SHARD_IO,
-    pairs_arg("--pretrained", "ROLE=DIR for the backbone and each encoder", required=True),
+    PRETRAINED,
     pairs_arg("--weights", "MODEL=FILE for the model or each ensemble member", required=True),
     keys=("model",),
     settings=_benchmark_settings,
@@ -709,7 +704,7 @@ def _generate(job: Job):
         required=True,
         help="released checkpoint directories (two for ALARM-E: ALARM-CA, AL-Whisper-Instruct-R)",
     ),
-    pairs_arg("--pretrained", "ROLE=DIR for the backbone (rlm) and the encoders", required=True),
+    PRETRAINED,
     arg("--audio", required=True, help="an audio file (any codec libsndfile reads)"),
     arg("--prompt", required=True),
     arg("--system", help="system prompt (default: the authors' generic inference prompt)"),

@@ -9,22 +9,15 @@ extra config file: the jobs it plans are exactly those Snakemake's params trigge
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
 import yaml
-from workflow_helpers import REPO, SNAKEFILE, planned_jobs
+from workflow_helpers import REPO, planned_jobs, record_as_built, snakemake
 
 PAPER = REPO / "config" / "paper.yaml"
 pytestmark = pytest.mark.slow
 
-# Outputs declared with directory() in the rules.
-DIRECTORY_OUTPUT = re.compile(
-    r"^results/(pretrained/(hub|tiny)/|corpus/sources/|benchmarks/sources/)"
-)
 VCTK_SHARD_STAGES = ("collect", "audio_filter", "generate_prompts", "generate_r0",
                      "self_rephrase", "answer_length_filter")  # fmt: skip
 VCTK_SHARDS = {frozenset({"dataset": "vctk", "shard": f"{s:05d}"}.items()) for s in (0, 1, 2)}
@@ -37,12 +30,7 @@ Jobs = dict[str, set[frozenset]]
 
 
 def dry_run(workdir, *configs) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
-         "--configfile", str(PAPER), *map(str, configs), "--directory", str(workdir)],
-        capture_output=True, text=True, cwd=workdir, check=True,
-    )  # fmt: skip
-    return result.stdout
+    return snakemake("-n", "--configfile", str(PAPER), *map(str, configs), workdir=workdir).stdout
 
 
 def by_rule(jobs) -> Jobs:
@@ -59,31 +47,7 @@ def built(tmp_path_factory):
     and the whole DAG's jobs by rule."""
     workdir = tmp_path_factory.mktemp("paper")
     plan = dry_run(workdir)
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):
-        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
-        for path in outputs[1].split(", ") if outputs else []:
-            target = workdir / path
-            if DIRECTORY_OUTPUT.match(path):
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.touch()
-    # --touch waits 0.1 s per job before touching; 2 000 jobs need no such pause here.
-    touch = (
-        "import sys, snakemake.executors.touch as t; t.Executor.SLEEPING_TIME = 0; "
-        "from snakemake.cli import main; sys.exit(main(sys.argv[1:]))"
-    )
-    subprocess.run(
-        [sys.executable, "-c", touch, "--snakefile", str(SNAKEFILE), "--touch", "--forceall",
-         "--cores", "1", "--quiet", "all", "--configfile", str(PAPER), "--directory",
-         str(workdir)],
-        capture_output=True, text=True, cwd=workdir, check=True,
-    )  # fmt: skip
-    assert "Nothing to be done" in subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
-         "--configfile", str(PAPER), "--directory", str(workdir)],
-        capture_output=True, text=True, cwd=workdir, check=True,
-    ).stdout  # fmt: skip
+    record_as_built(plan, workdir, "--configfile", str(PAPER))
     return workdir, by_rule(planned_jobs(plan))
 
 

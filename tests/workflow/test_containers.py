@@ -19,7 +19,7 @@ import fake_apptainer
 import pytest
 import yaml
 from spython.main.parse.parsers import SingularityParser
-from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, planned_jobs, snakemake
+from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, planned_jobs, record_as_built, snakemake
 
 from alarm import images
 from alarm.cluster import image_problems
@@ -34,7 +34,6 @@ CHECKOUT_FILES = {
 SMOKE_TESTS = {"tests/conftest.py /opt/alarm/tests/conftest.py", "tests/gpu /opt/alarm/tests/gpu"}
 MADE = {"wheel /opt/alarm/wheel", "image.json /opt/alarm/image.json"}
 # Outputs declared with directory() in the rules.
-DIRECTORY_OUTPUT = re.compile(r"^results/(pretrained/(hub|tiny)/|corpus/sources/)")
 IN_IMAGE = "/opt/venv/lib/python3.11/site-packages/alarm/__init__.py"
 
 
@@ -331,17 +330,7 @@ def built_dag(tmp_path_factory, stand_in):
     # under --sdm apptainer) and reruns a job whose stack changed.
     args = ["--sdm", "apptainer", "--apptainer-args=--nv", *CI_ARGS, str(overlay)]
     plan = snakemake("-n", *args, workdir=workdir, env=env).stdout
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):
-        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
-        for path in outputs[1].split(", ") if outputs else []:
-            target = workdir / path
-            if DIRECTORY_OUTPUT.match(path):
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.touch()
-    snakemake("--touch", "--forceall", "--cores", "1", "--quiet", *args, workdir=workdir, env=env)
-    assert "Nothing to be done" in snakemake("-n", *args, workdir=workdir, env=env).stdout
+    record_as_built(plan, workdir, *args, env=env)
     return workdir, args, env
 
 
