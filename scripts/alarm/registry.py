@@ -149,13 +149,6 @@ def stage(name: str, help: str, *args: Arg, keys=(), settings=None, knobs=None, 
     return register
 
 
-def get_stage(name: str) -> Stage:
-    try:
-        return STAGES[name.replace("-", "_")]
-    except KeyError:
-        raise ConfigError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}") from None
-
-
 # --- settings selectors shared by several stages -------------------------------------------
 
 
@@ -386,24 +379,25 @@ def _rephrase_settings(config: Config) -> Settings:
 )
 def _self_rephrase(job: Job):
     from alarm.generation.rephrase import rephrase
+
+    def process(rows, backend, settings):
+        return rephrase(rows, backend, settings, _leak_checker(job, backend))
+
+    _run_generation(job, process)
+
+
+def _leak_checker(job: Job, backend):
+    """The leak checker's backend (the rephraser's own when it is the same model), or None."""
     from alarm.generation.vllm_backend import make_backend
-    from alarm.stage import run_shard_stage
 
     a = job.args
-    backend = make_backend(job.settings, job.knobs, a.llm)
-    checker = None
-    if job.settings["leak_checker"]["enabled"]:
-        if a.checker_llm is None:
-            raise ConfigError("self-rephrase: the leak checker is on; give --checker-llm")
-        same = Path(a.checker_llm).resolve() == Path(a.llm).resolve()
-        checker = backend if same else make_backend(job.settings, job.knobs, a.checker_llm)
-    run_shard_stage(
-        stage=job.stage.name,
-        input=a.input,
-        output=a.output,
-        schema=job.stage.schema,
-        process=lambda rows: rephrase(rows, backend, job.settings, checker),
-    )
+    if not job.settings["leak_checker"]["enabled"]:
+        return None
+    if a.checker_llm is None:
+        raise ConfigError("self-rephrase: the leak checker is on; give --checker-llm")
+    if Path(a.checker_llm).resolve() == Path(a.llm).resolve():
+        return backend
+    return make_backend(job.settings, job.knobs, a.checker_llm)
 
 
 @stage(
