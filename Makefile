@@ -24,7 +24,7 @@ $(VENV)/.installed: envs/cpu.txt pyproject.toml
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -r envs/cpu.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r envs/cpu.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -35,7 +35,7 @@ install-host: envs/host.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 		{ echo "install-host needs Python 3.11 (e.g. module load python/3.11; PYTHON=python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r envs/host.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r envs/host.txt
 
 workflow: install
 	$(SNAKEMAKE) --cores 2

