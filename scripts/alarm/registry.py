@@ -36,7 +36,7 @@ from alarm.data.items import (
     TARGETS_SCHEMA,
     WER_FILTERED_SCHEMA,
 )
-from alarm.specs import InferenceSettings, TrainingSettings, with_paths
+from alarm.specs import InferenceSettings, TrainingSettings, split_engine, with_paths
 
 Config = dict[str, Any]
 Settings = dict[str, Any]
@@ -155,40 +155,30 @@ def stage(name: str, help: str, *args: Arg, keys=(), settings=None, knobs=None, 
 def generation_settings(config: Config, stage: str) -> Settings:
     """A generation stage's block without its model role and engine, with backend and seed.
 
-    The model's files arrive as ``--llm``; the engine's ``max_model_len`` decides which
-    requests fit, so it stays a setting; the other engine fields are run knobs.
+    The model's files arrive as ``--llm``; the engine arguments that change results
+    (``ENGINE_SETTINGS``) stay settings; the other engine fields are run knobs.
     """
     block = config["generation"][stage]
     settings = {k: v for k, v in block.items() if k not in ("model", "engine")}
     settings |= {"backend": config["generation"]["backend"], "seed": config["seed"]}
-    if "max_model_len" in block.get("engine", {}):
-        settings["max_model_len"] = block["engine"]["max_model_len"]
-    return settings
+    return settings | split_engine(block.get("engine", {}))[0]
 
 
 def generation_knobs(config: Config, stage: str) -> Settings:
-    engine = config["generation"][stage].get("engine", {})
-    return {
-        "batch_size": config["generation"]["batch_size"],
-        "engine": {k: v for k, v in engine.items() if k != "max_model_len"},
-    }
+    engine = split_engine(config["generation"][stage].get("engine", {}))[1]
+    return {"batch_size": config["generation"]["batch_size"], "engine": engine}
 
 
 def inference_settings(config: Config) -> Settings:
     inference = config["inference"]
     settings = {k: v for k, v in inference.items() if k not in ("batch_size", "engine")}
-    if "max_model_len" in inference.get("engine", {}):
-        settings["max_model_len"] = inference["engine"]["max_model_len"]
-    return settings
+    return settings | split_engine(inference.get("engine", {}))[0]
 
 
 def inference_knobs(config: Config) -> Settings:
     inference = config["inference"]
-    engine = inference.get("engine", {})
-    return {
-        "batch_size": inference["batch_size"],
-        "engine": {k: v for k, v in engine.items() if k != "max_model_len"},
-    }
+    engine = split_engine(inference.get("engine", {}))[1]
+    return {"batch_size": inference["batch_size"], "engine": engine}
 
 
 def source_settings(config: Config, dataset: str) -> Settings:

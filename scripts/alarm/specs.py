@@ -266,11 +266,23 @@ class Sampling(_Settings):
     top_k: int = 20
 
 
+# The vLLM engine arguments that change results: which requests fit (max_model_len) and the
+# precision the model computes in (dtype). Rules pass them as settings; the engine's other
+# arguments (memory share, batch limits, prefix caching) are run knobs.
+ENGINE_SETTINGS = ("max_model_len", "dtype")
+
+
+def split_engine(engine: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings, knobs) of a configured ``engine`` block."""
+    settings = {k: v for k, v in engine.items() if k in ENGINE_SETTINGS}
+    return settings, {k: v for k, v in engine.items() if k not in ENGINE_SETTINGS}
+
+
 @dataclass(frozen=True)
 class InferenceSettings(_Settings):
     """Benchmark and CLI generation (schema ``inference``): the settings, the engine's
-    ``max_model_len`` lifted out of ``engine`` (it decides which requests fit), and the
-    run knobs ``batch_size`` and ``engine`` (the other vLLM engine arguments)."""
+    ``max_model_len`` and ``dtype`` lifted out of ``engine``, and the run knobs
+    ``batch_size`` and ``engine`` (the other vLLM engine arguments)."""
 
     backend: str  # transformers | vllm
     thinking_budget: int
@@ -280,6 +292,11 @@ class InferenceSettings(_Settings):
     batch_size: int
     engine: dict[str, Any]
     max_model_len: int | None = _optional()
+    dtype: str | None = _optional()
+
+    def engine_arguments(self) -> dict[str, Any]:
+        """The whole vLLM engine block: run knobs and the settings lifted out of it."""
+        return self.engine | {k: getattr(self, k) for k in ENGINE_SETTINGS}
 
     @classmethod
     def _load(cls, key: str, value: Any) -> Any:

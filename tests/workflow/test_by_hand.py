@@ -12,46 +12,23 @@ import json
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 import pytest
 from safetensors.torch import load_file
-from workflow_helpers import CI_ARGS, REPO
+from workflow_helpers import CI_ARGS, CONFIG, REPO, SPEECH, SQUAD, TINY, R, alarm, shard, tiny
 
 from alarm.registry import STAGES
 
 pytestmark = pytest.mark.slow
 
-R = "results"
-SPEECH, SQUAD = "synthetic_speech", "synthetic_squad"
-TINY = f"{R}/pretrained/tiny"
-CONFIG = ["--configfile", *CI_ARGS[1:]]  # the run's own configuration
 # Subcommands that need the network, or the authors' released checkpoints: their by-hand
 # path is checked up to the point where they would fetch (a clear refusal), see below.
 NEEDS_THE_OUTSIDE = {"download_pretrained", "download_corpus", "download_benchmark"}
 
 
-def alarm(workdir, *args, check=True):
-    result = subprocess.run(
-        [sys.executable, "-m", "alarm.cli", *args], cwd=workdir, capture_output=True, text=True
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"alarm {shlex.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result
-
-
 def same_table(a, b):
     assert pq.read_table(a).equals(pq.read_table(b)), (a, b)
-
-
-def shard(stage, dataset, n="00000"):
-    return f"{R}/corpus/{stage}/{dataset}/{n}.parquet"
-
-
-def tiny(*roles):
-    return [f"{role}={TINY}/{role}" for role in roles]
 
 
 def test_every_subcommand_by_hand_gives_the_rules_output(default_run):

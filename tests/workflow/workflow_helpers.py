@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,12 @@ SNAKEFILE = REPO / "workflow" / "Snakefile"
 CI_CONFIG = REPO / "tests" / "workflow" / "ci.yaml"
 # The default configuration at test scale (config files given replace the default one).
 CI_ARGS = ("--configfile", str(REPO / "config" / "config.yaml"), str(CI_CONFIG))
+# The same, for an `alarm` command run by hand in a run's directory.
+CONFIG = ["--configfile", *CI_ARGS[1:]]
+# Places and datasets of the default run.
+R = "results"
+SPEECH, SQUAD = "synthetic_speech", "synthetic_squad"
+TINY = f"{R}/pretrained/tiny"
 
 
 def snakemake(
@@ -28,6 +35,25 @@ def snakemake(
             f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
     return result
+
+
+def alarm(workdir, *args, check=True) -> subprocess.CompletedProcess:
+    """An `alarm` command run by hand in ``workdir``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "alarm.cli", *args], cwd=workdir, capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"alarm {shlex.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def shard(stage, dataset, n="00000"):
+    return f"{R}/corpus/{stage}/{dataset}/{n}.parquet"
+
+
+def tiny(*roles):
+    """``--pretrained`` pairs of the default run's tiny networks."""
+    return [f"{role}={TINY}/{role}" for role in roles]
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:

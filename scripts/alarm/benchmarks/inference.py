@@ -65,7 +65,7 @@ class AudioLM:
             table = load_embedding_table(llm_path, str(self.device))
             self.backend = VLLMBackend(
                 llm_path,
-                inference.engine | {"max_model_len": inference.max_model_len},
+                inference.engine_arguments(),
                 inference.seed,
                 prompt_embeds=True,
                 embedding_table=table,

@@ -33,7 +33,7 @@ class Request:
 @dataclass
 class Result:
     text: str
-    token_ids: list[int]
+    token_ids: list[int]  # the generated tokens, end-of-sequence tokens left out
     finish_reason: FinishReason
 
 

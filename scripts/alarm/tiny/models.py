@@ -34,7 +34,7 @@ def _qwen3(spec: dict[str, Any], out: Path) -> None:
         num_hidden_layers=spec["num_layers"],
         num_attention_heads=heads,
         num_key_value_heads=spec.get("num_key_value_heads", heads),
-        head_dim=spec["hidden_size"] // heads,
+        head_dim=spec.get("head_dim", spec["hidden_size"] // heads),
         max_position_embeddings=32768,
         rope_theta=5_000_000,
         rms_norm_eps=1e-6,
@@ -69,7 +69,7 @@ def _qwen3_moe(spec: dict[str, Any], out: Path) -> None:
         num_hidden_layers=spec["num_layers"],
         num_attention_heads=heads,
         num_key_value_heads=spec.get("num_key_value_heads", heads),
-        head_dim=spec["hidden_size"] // heads,
+        head_dim=spec.get("head_dim", spec["hidden_size"] // heads),
         num_experts=spec.get("num_experts", 4),
         num_experts_per_tok=spec.get("num_experts_per_tok", 2),
         norm_topk_prob=True,  # as Qwen3-30B-A3B-2507
