@@ -102,6 +102,9 @@ def test_final_text():
     assert final_text("a</think>b</think>c") == "c"
     assert final_text("<think>unfinished") is None
     assert final_text("plain") == "plain"
+    # Qwen3-Thinking's template opens <think>: without </think> it is all reasoning.
+    assert final_text("draft: <answer>1</answer>", reasoning_opened=True) is None
+    assert final_text("r</think>final", reasoning_opened=True) == "final"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +135,8 @@ def test_parity_matches_a_numeric_answer_by_index_text():
 
 
 def test_dispatcher():
-    assert extract("<answer>B</answer>", SOUNDS, "clean") == "Car horn"
+    assert extract("r</think><answer>B</answer>", SOUNDS, "clean") == "Car horn"
+    assert extract("unfinished, <answer>B</answer>", SOUNDS, "clean") is None  # a draft
     assert extract("<answer>B</answer>", SOUNDS, "alarm-parity") == "Dog barking"
     assert extract(None, SOUNDS, "clean") is None
     assert extract(None, SOUNDS, "alarm-parity") is None

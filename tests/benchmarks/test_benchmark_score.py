@@ -47,11 +47,11 @@ def test_mmau_tasks_mean_difficulty_and_counts():
     s = score_records("mmau_test_mini", records, "clean")
     assert s["n_items"] == 6
     assert s["n_no_response"] == 1 and s["n_no_answer"] == 1 and s["n_audio_error"] == 1
-    assert s["none_share"] == pytest.approx(33.33)
+    assert s["none_share"] == pytest.approx(100 / 3)
     task = s["breakdowns"]["task"]
     assert task["sound"]["accuracy"] == 50.0
     assert task["music"]["accuracy"] == 0.0 and task["music"]["n_none"] == 1
-    assert task["speech"]["accuracy"] == pytest.approx(66.67)
+    assert task["speech"]["accuracy"] == pytest.approx(200 / 3)
     # The paper's Mean is the mean of the three task accuracies, not the micro total.
     assert s["overall"] == s["mean"] == pytest.approx((50 + 0 + 200 / 3) / 3, abs=0.01)
     assert s["micro"] == 50.0
@@ -77,7 +77,7 @@ def test_mmar_breakdowns():
         record("speech", "Dog", "dog", fields={"category": "Signal Layer", "sub-category": "B"}),
     ]
     s = score_records("mmar", records, "clean")
-    assert s["overall"] == pytest.approx(66.67)
+    assert s["overall"] == pytest.approx(200 / 3)
     assert s["breakdowns"]["modality"]["speech"]["accuracy"] == 100.0
     assert s["breakdowns"]["modality"]["mix-sound-speech"]["accuracy"] == 0.0
     assert s["breakdowns"]["category"]["Signal Layer"]["accuracy"] == 50.0
@@ -95,7 +95,7 @@ def test_mmsu_exact_equality_and_micro_overall():
     ]
     s = score_records("mmsu", records, "clean")
     cat = s["breakdowns"]["category"]
-    assert cat["Perception"]["accuracy"] == pytest.approx(33.33)
+    assert cat["Perception"]["accuracy"] == pytest.approx(100 / 3)
     assert cat["Reasoning"]["accuracy"] == 100.0
     assert s["overall"] == 50.0  # micro, not the mean of the two categories (66.67)
     assert s["breakdowns"]["sub-category"]["Perception/Paralinguistics"]["accuracy"] == 0.0
@@ -126,11 +126,11 @@ def test_airbench_task_ids_and_parity_none_rule():
     assert clean["breakdowns"]["task_id"]["Sound_AQA_avqa"]["accuracy"] == 100.0
     assert clean["breakdowns"]["task_id"]["Sound_AQA_clothoaqa"]["accuracy"] == 0.0
     assert clean["breakdowns"]["task_name"]["Sound_AQA"]["accuracy"] == 50.0
-    assert clean["overall"] == pytest.approx(33.33)
+    assert clean["overall"] == pytest.approx(100 / 3)
     parity = score_records("airbench_foundation", records, "alarm-parity")
     # The authors' scorer turns "None" into the first option, which is the answer here.
     assert parity["breakdowns"]["task_id"]["Sound_AQA_clothoaqa"]["accuracy"] == 100.0
-    assert parity["overall"] == pytest.approx(66.67)
+    assert parity["overall"] == pytest.approx(200 / 3)
 
 
 def test_synthetic_breakdowns():
@@ -279,3 +279,15 @@ def test_mmau_test_submission_file(tmp_path):
         {"id": "t0", "model_prediction": "Bird"},
         {"id": "t1", "model_prediction": ""},
     ]
+
+
+def test_accuracies_are_rounded_once_at_display():
+    from alarm.report.tables import fmt
+
+    lp = {"sub-category": "Linguistics", "task_name": "t1"}
+    records = [
+        record("Perception", "Dog", "Dog" if i < 151 else "Cat", fields=lp, index=i)
+        for i in range(333)
+    ]
+    overall = score_records("mmsu", records, "clean")["overall"]
+    assert fmt(overall) == "45.3"  # 45.345...; rounded to 45.35 first it would show 45.4

@@ -34,12 +34,16 @@ _MARKUP = " \t\r\n*`'\""
 _NO_ANSWER = {"none", "null", "n/a", "unknown", "no answer"}
 
 
-def final_text(response: str) -> str | None:
-    """The text after the reasoning, or ``None`` while a reasoning block is still open."""
+def final_text(response: str, reasoning_opened: bool = False) -> str | None:
+    """The text after the reasoning, or ``None`` while a reasoning block is still open.
+
+    ``reasoning_opened``: the chat template opened ``<think>`` before the response began
+    (Qwen3-Thinking's does), so a response without ``</think>`` is all reasoning.
+    """
     if THINK_CLOSE in response:
         tail = response.rsplit(THINK_CLOSE, 1)[1]
         return None if THINK_OPEN in tail else tail
-    return None if THINK_OPEN in response else response
+    return None if reasoning_opened or THINK_OPEN in response else response
 
 
 def answer_span(text: str) -> str:
@@ -115,15 +119,19 @@ def map_to_option(span: str, choices: Sequence[str]) -> int | None:
     return _only([i for i, c in enumerate(choices) if string_match(c, text, choices)], choices)
 
 
-def extract_index(response: str, choices: Sequence[str]) -> int | None:
+def extract_index(
+    response: str, choices: Sequence[str], reasoning_opened: bool = False
+) -> int | None:
     """The clean rule, as an option index."""
-    text = final_text(response)
+    text = final_text(response, reasoning_opened)
     return None if text is None else map_to_option(answer_span(text), choices)
 
 
-def extract_choice(response: str, choices: Sequence[str]) -> str | None:
+def extract_choice(
+    response: str, choices: Sequence[str], reasoning_opened: bool = False
+) -> str | None:
     """The text of the option ``response`` chose under the clean rule, or ``None``."""
-    k = extract_index(response, choices)
+    k = extract_index(response, choices, reasoning_opened)
     return None if k is None else choices[k]
 
 
@@ -144,12 +152,19 @@ def extract_choice_parity(response: str, choices: Sequence[str]) -> str:
         return str(k)
 
 
-def extract(response: str | None, choices: Sequence[str], mode: str) -> str | None:
-    """The chosen option's text under ``mode``; ``None`` for no response or no answer."""
+def extract(
+    response: str | None, choices: Sequence[str], mode: str, reasoning_opened: bool = True
+) -> str | None:
+    """The chosen option's text under ``mode``; ``None`` for no response or no answer.
+
+    The workflow's responses come from the reasoning model's template, which opens
+    ``<think>`` before the response begins: a response without ``</think>`` is an
+    unfinished reasoning, whose drafts the clean rule never reads.
+    """
     if mode not in EXTRACTION_MODES:
         raise ValueError(f"unknown extraction mode {mode!r}; expected one of {EXTRACTION_MODES}")
     if response is None:
         return None
     if mode == "clean":
-        return extract_choice(response, choices)
+        return extract_choice(response, choices, reasoning_opened)
     return extract_choice_parity(response, choices)

@@ -68,7 +68,9 @@ def _string_matched(record: Record) -> bool:
 
 
 def _pct(numerator: float, denominator: int) -> float:
-    return round(100.0 * numerator / denominator, 2) if denominator else 0.0
+    """A percentage, unrounded: the report rounds once, at display (151/333 is 45.3, where
+    rounding to 45.35 first would show 45.4)."""
+    return 100.0 * numerator / denominator if denominator else 0.0
 
 
 def _no_answer(record: Record) -> bool:
@@ -123,7 +125,7 @@ def score_mmau(records: list[Record]) -> dict[str, Any]:
     tasks = _group(records, correct, lambda r: r["category"])
     present = [t for t in MMAU_TASKS if t in tasks]
     mean_by_task = (
-        round(sum(100.0 * tasks[t]["correct"] / tasks[t]["n"] for t in present) / len(present), 2)
+        sum(100.0 * tasks[t]["correct"] / tasks[t]["n"] for t in present) / len(present)
         if present
         else 0.0
     )
