@@ -244,6 +244,7 @@ class TrainingSettings(_Settings):
     checkpoint_every: int
     num_workers: int
     bucketing: bool
+    frozen_adapters: str  # train (the authors') | eval
     bf16: bool
     nodes: int
     data: dict[str, float]

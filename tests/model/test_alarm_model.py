@@ -111,6 +111,26 @@ def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
             p.grad = None
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_frozen_adapters_train_in_the_mode_asked(config_with_models, parts, model_settings, mode):
+    """train: the authors' code (the frozen Whisper adapter's BatchNorm uses batch statistics
+    and updates its running averages); eval: they stay as loaded."""
+    llm, tok = parts
+    settings = model_settings(config_with_models, "al_whisper_r")
+    frontend = build_frontend(settings, llm.config.hidden_size)
+    adapter = frontend.audio_adapter.adapters["whisper"]
+    adapter.requires_grad_(False)  # as build_frontend leaves an adapter loaded frozen
+    norms = [m for m in adapter.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms
+    before = [n.running_mean.clone() for n in norms]
+    model = ALARMModel([frontend], llm, tok, frozen_adapters=mode).train()
+    layouts = [training_layout(tok, "What is it?", "A sound.\n</think>\n\nA sound.")] * 2
+    model(_features(settings), layouts, max_len=4096)
+    moved = [not torch.equal(b, n.running_mean) for b, n in zip(before, norms, strict=True)]
+    assert all(moved) == (mode == "train") and any(moved) == (mode == "train")
+    assert all(n.training == (mode == "train") for n in norms)
+
+
 def test_loss_covers_only_the_target(config_with_models, build):
     model, settings = build(config_with_models, "al_muq_r")
     model.eval()

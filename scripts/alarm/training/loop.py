@@ -159,7 +159,7 @@ def setup(
     tokenizer = load_tokenizer(m.llm_path)
     llm = load_llm(m.llm_path, torch.bfloat16 if cuda else torch.float32)
     frontend = build_frontend(m, llm.config.hidden_size)
-    model = ALARMModel([frontend], llm, tokenizer)
+    model = ALARMModel([frontend], llm, tokenizer, t.frozen_adapters)
     known = set(categories)
     train_examples = select_examples(train_index, t.data, known)
     val_examples = select_examples(validation_index, t.data, known, t.eval_examples, t.seed)
