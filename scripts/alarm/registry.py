@@ -447,16 +447,16 @@ def _answer_length_filter(job: Job):
 
 @stage(
     "train_val_split",
-    "Assign each item of a corpus to train or validation (10%%, seeded, or the official split)",
+    "Assign each item of a corpus to train or validation (10%%, seeded; the official split; none)",
     arg("--inputs", nargs="+", required=True, help="the corpus's raw shards"),
     arg("--output", required=True),
     keys=("dataset",),
     settings=lambda c, dataset: (
         c["split"]
         | {
-            "official_validation": c["datasets"][dataset]
+            "validation": c["datasets"][dataset]
             .get("instruction", {})
-            .get("official_validation", False)
+            .get("validation", "fraction")
         }
     ),
 )

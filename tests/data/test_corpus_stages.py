@@ -1,6 +1,7 @@
 """Filters, the split and the corpus index on small hand-made shards."""
 
 import pyarrow as pa
+import pytest
 
 from alarm.data.filters import answer_length_filter, normalise_for_wer
 from alarm.data.index import corpus_index, corpus_stats
@@ -134,7 +135,14 @@ def test_split_is_exactly_ten_percent_seeded_and_shard_independent():
     assert sum(s == "validation" for s in assign_splits(uids[:19], 0.1, 123).values()) == 1
 
 
-def test_official_validation_split_is_kept(tmp_path):
+@pytest.mark.parametrize(
+    "validation, expected",
+    [
+        ("official", ["train", "validation", "train"]),  # HeySQuAD
+        ("none", ["train", "train", "train"]),  # InstructS2S: all of it trains
+    ],
+)
+def test_instruction_splits_official_or_none(tmp_path, validation, expected):
     from alarm.data.items import RAW_SCHEMA
 
     rows = [
@@ -159,15 +167,12 @@ def test_official_validation_split_is_kept(tmp_path):
     write_shard(rows, tmp_path / "raw.parquet", RAW_SCHEMA)
     train_val_split(
         "q",
-        {"official_validation": True, "validation_fraction": 0.1, "seed": 1},
+        {"validation": validation, "validation_fraction": 0.5, "seed": 1},
         [tmp_path / "raw.parquet"],
         tmp_path / "split.parquet",
     )
-    assert {r["uid"]: r["split"] for r in read_shard(tmp_path / "split.parquet")} == {
-        "q/0/x": "train",
-        "q/1/x": "validation",
-        "q/2/x": "train",
-    }
+    split = {r["uid"]: r["split"] for r in read_shard(tmp_path / "split.parquet")}
+    assert split == {f"q/{i}/x": s for i, s in enumerate(expected)}
 
 
 def test_index_joins_by_uid_and_expands_instruction_variants(tmp_path, tiny_models):

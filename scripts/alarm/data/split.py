@@ -4,7 +4,8 @@ The authors draw a seeded permutation of row numbers; rows are not stable
 under sharding, so we rank uids by a seeded stable hash and take the first
 ``int(fraction * N)`` as validation: exactly 10%, independent of shard count
 and item order, and unchanged when a generation setting changes. Corpora with
-an official validation split (HeySQuAD) keep it.
+an official validation split (HeySQuAD) keep it; InstructS2S has none and trains
+whole, as in the authors' split.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def train_val_split(
 ) -> Ledger:
     rows = [r for path in inputs for r in read_shard(path, ["uid", "official_split"])]
     uids = [r["uid"] for r in rows]
-    if settings["official_validation"]:
+    if settings["validation"] == "official":
         splits = {
             r["uid"]: "validation" if r["official_split"] == "validation" else "train" for r in rows
         }
+    elif settings["validation"] == "none":
+        splits = dict.fromkeys(uids, "train")
     else:
         splits = assign_splits(uids, settings["validation_fraction"], settings["seed"])
     result = StageOutput(
