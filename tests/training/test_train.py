@@ -44,20 +44,27 @@ def test_validation_loss_falls_and_only_trainable_weights_are_saved(
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
 def test_fusion_models_start_from_frozen_single_encoder_adapters(
-    train_settings, tiny_corpus, tmp_path
+    train_settings, tiny_corpus, tmp_path, mode
 ):
     _train(train_settings("al_whisper_r", max_steps=2), tiny_corpus, tmp_path / "w")
     init = {"whisper": str(tmp_path / "w" / "adapter.safetensors")}
-    _train(train_settings("alarm_p", init, max_steps=2), tiny_corpus, tmp_path / "p")
+    _train(
+        train_settings("alarm_p", init, max_steps=2, frozen_adapters=mode),
+        tiny_corpus,
+        tmp_path / "p",
+    )
     source, fused = (
         load_file(str(tmp_path / "w" / "adapter.safetensors")),
         load_file(str(tmp_path / "p" / "adapter.safetensors")),
     )
     whisper = [k for k in source if k.startswith("audio_adapter.adapters.whisper.")]
-    assert whisper and all(
-        (source[k] == fused[k]).all() for k in whisper
-    )  # frozen, BatchNorm stats too
+    statistics = [k for k in whisper if "running_" in k or "num_batches_tracked" in k]
+    assert statistics and all((source[k] == fused[k]).all() for k in set(whisper) - set(statistics))
+    # BatchNorm statistics: saved as they drifted in the authors' train mode, fixed in eval.
+    kept = [(source[k] == fused[k]).all() for k in statistics]
+    assert (not any(kept)) if mode == "train" else all(kept)
 
 
 def test_bad_init_checkpoints_fail_before_any_step(train_settings, tiny_corpus, tmp_path):
