@@ -35,7 +35,8 @@ def _optional() -> Any:
 class _Settings:
     """``from_dict``/``to_dict`` for a frozen dataclass of JSON values.
 
-    Subclasses with nested or sequence fields convert them in ``_load``/``_dump``.
+    JSON arrays become tuples and back; mappings are copied. Subclasses with nested
+    settings convert them in ``_load``/``_dump``.
     """
 
     @classmethod
@@ -53,10 +54,14 @@ class _Settings:
 
     @classmethod
     def _load(cls, key: str, value: Any) -> Any:
-        return value
+        if isinstance(value, list):
+            return tuple(value)
+        return dict(value) if isinstance(value, Mapping) else value
 
     def _dump(self, key: str, value: Any) -> Any:
-        return value
+        if isinstance(value, tuple):
+            return list(value)
+        return dict(value) if isinstance(value, Mapping) else value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,13 +88,6 @@ class EncoderSpec(_Settings):
     def frame_rate(self) -> float:
         """Hidden-state frames per second (before the adapter)."""
         return FRAME_RATES[self.name]
-
-    @classmethod
-    def _load(cls, key: str, value: Any) -> Any:
-        return tuple(value) if key == "layers" else value
-
-    def _dump(self, key: str, value: Any) -> Any:
-        return list(value) if key == "layers" else value
 
 
 @dataclass(frozen=True)
@@ -121,13 +119,6 @@ class FusionSpec(_Settings):
     latents: int | None = _optional()  # perceiver
     self_attention_layers: int | None = _optional()  # perceiver
     self_attention_repeats: int | None = _optional()  # perceiver
-
-    @classmethod
-    def _load(cls, key: str, value: Any) -> Any:
-        return tuple(value) if key == "order" else value
-
-    def _dump(self, key: str, value: Any) -> Any:
-        return list(value) if key == "order" else value
 
 
 @dataclass(frozen=True)
@@ -167,9 +158,7 @@ class ModelSpec(_Settings):
             return FusionSpec.from_dict(value)
         if key == "encoders":  # keyed by name, as in the configuration
             return {name: EncoderSpec.from_dict({"name": name, **e}) for name, e in value.items()}
-        if key == "init":
-            return dict(value)
-        return value
+        return super()._load(key, value)
 
     def _dump(self, key: str, value: Any) -> Any:
         if key == "adapters":
@@ -181,9 +170,7 @@ class ModelSpec(_Settings):
                 name: {k: v for k, v in e.to_dict().items() if k != "name"}
                 for name, e in value.items()
             }
-        if key == "init":
-            return dict(value)
-        return value
+        return super()._dump(key, value)
 
 
 def with_paths(
@@ -249,13 +236,6 @@ class TrainingSettings(_Settings):
     nodes: int
     data: dict[str, float]
 
-    @classmethod
-    def _load(cls, key: str, value: Any) -> Any:
-        return dict(value) if key == "data" else value
-
-    def _dump(self, key: str, value: Any) -> Any:
-        return dict(value) if key == "data" else value
-
 
 @dataclass(frozen=True)
 class Sampling(_Settings):
@@ -279,6 +259,12 @@ def split_engine(engine: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return settings, {k: v for k, v in engine.items() if k not in ENGINE_SETTINGS}
 
 
+def join_engine(knobs: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole engine block again (``split_engine``'s inverse): the run knobs' engine
+    fields and the ``ENGINE_SETTINGS`` taken from ``settings`` (None where absent)."""
+    return dict(knobs) | {k: settings.get(k) for k in ENGINE_SETTINGS}
+
+
 @dataclass(frozen=True)
 class InferenceSettings(_Settings):
     """Benchmark and CLI generation (schema ``inference``): the settings, the engine's
@@ -297,15 +283,11 @@ class InferenceSettings(_Settings):
 
     def engine_arguments(self) -> dict[str, Any]:
         """The whole vLLM engine block: run knobs and the settings lifted out of it."""
-        return self.engine | {k: getattr(self, k) for k in ENGINE_SETTINGS}
+        return join_engine(self.engine, self.to_dict())
 
     @classmethod
     def _load(cls, key: str, value: Any) -> Any:
-        if key == "sampling":
-            return Sampling.from_dict(value)
-        return dict(value) if key == "engine" else value
+        return Sampling.from_dict(value) if key == "sampling" else super()._load(key, value)
 
     def _dump(self, key: str, value: Any) -> Any:
-        if key == "sampling":
-            return value.to_dict()
-        return dict(value) if key == "engine" else value
+        return value.to_dict() if key == "sampling" else super()._dump(key, value)

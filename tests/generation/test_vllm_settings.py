@@ -14,11 +14,10 @@ from alarm.config import load_config
 from alarm.generation.vllm_backend import (
     EngineSettingError,
     check_engine,
-    engine_of,
     validate_engine,
 )
 from alarm.registry import STAGES, inference_knobs, inference_settings
-from alarm.specs import InferenceSettings
+from alarm.specs import InferenceSettings, join_engine
 from alarm.tiny.models import make_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +45,7 @@ GENERATION = {
 def test_the_paper_generation_engines_are_accepted(stage, tiny_lm):
     block, keys = GENERATION[stage]
     settings = STAGES[stage].settings_of(PAPER, **keys)
-    engine = engine_of(settings, STAGES[stage].knobs_of(PAPER, **keys))
+    engine = join_engine(STAGES[stage].knobs_of(PAPER, **keys)["engine"], settings)
     config = validate_engine(tiny_lm, engine, settings["seed"])
     wanted = PAPER["generation"][block]["engine"]
     assert config.model_config.max_model_len == wanted["max_model_len"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from alarm.generation.backend import Request, Result, prefix_order
-from alarm.specs import ENGINE_SETTINGS
+from alarm.specs import join_engine
 
 log = logging.getLogger(__name__)
 
@@ -173,19 +173,16 @@ class VLLMBackend:
         return results  # type: ignore[return-value]
 
 
-def engine_of(settings: dict, knobs: dict) -> dict:
-    """A generation stage's vLLM engine arguments: its run knobs and ``ENGINE_SETTINGS``."""
-    return knobs.get("engine", {}) | {k: settings.get(k) for k in ENGINE_SETTINGS}
-
-
 def make_backend(settings: dict, knobs: dict, model_path: str | Path):
     """The backend a generation stage's settings ask for (``backend``: transformers or vllm).
 
-    ``settings`` give the backend, the seed and the engine's ``ENGINE_SETTINGS``; ``knobs``
-    the transformers batch size and vLLM's other engine arguments (memory, batch limits).
+    ``settings`` give the backend, the seed and the engine's settings (``max_model_len``,
+    ``dtype``); ``knobs`` the transformers batch size and vLLM's other engine arguments
+    (memory, batch limits).
     """
     if settings["backend"] == "vllm":
-        return VLLMBackend(str(model_path), engine_of(settings, knobs), settings["seed"])
+        engine = join_engine(knobs.get("engine", {}), settings)
+        return VLLMBackend(str(model_path), engine, settings["seed"])
     from alarm.generation.hf_backend import TransformersBackend
 
     return TransformersBackend(str(model_path), knobs["batch_size"])
