@@ -1,9 +1,13 @@
-"""A real one-node SLURM cluster on this machine, started and stopped by the cluster tests.
+"""A real SLURM cluster on this machine, started and stopped by the cluster tests.
 
 The recipe of shared/local-slurm.md: munge for authentication, slurmctld and slurmd
 with their state under a temporary directory, and the configuration at the default
 path /etc/slurm/slurm.conf (jobs call srun, which reads only that path). Needs root and
 the Debian packages slurm-wlm and munge, which `make` installs.
+
+Two nodes are two slurmd on this host (`slurmd -N NAME`, each on its own port, with
+its own spool, pid and log files, which Debian's build allows). Their names are this
+host's name and `localhost`, so that both resolve, as node names do on a cluster.
 """
 
 from __future__ import annotations
@@ -14,8 +18,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+import fake_apptainer
+import yaml
+from workflow_helpers import CI_ARGS, REPO
 
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MUNGE_KEY = Path("/etc/munge/munge.key")
@@ -31,10 +40,18 @@ def missing_requirements() -> str | None:
     return None
 
 
-def _conf(host: str, state: Path, cpus: int, memory_mb: int) -> str:
+def _conf(names: list[str], state: Path, cpus: int, memory_mb: int) -> str:
+    if len(names) == 1:
+        nodes = f"NodeName={names[0]} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN"
+    else:
+        nodes = "\n".join(
+            f"NodeName={name} NodeHostname={names[0]} NodeAddr=127.0.0.1 Port={17001 + i} "
+            f"CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN"
+            for i, name in enumerate(names)
+        )
     return f"""\
 ClusterName=alarm-ci
-SlurmctldHost={host}
+SlurmctldHost={names[0]}
 SlurmUser=root
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
@@ -46,13 +63,13 @@ SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 SchedulerType=sched/backfill
 SlurmctldPidFile={state}/slurmctld.pid
-SlurmdPidFile={state}/slurmd.pid
+SlurmdPidFile={state}/slurmd-%n.pid
 StateSaveLocation={state}/ctld
-SlurmdSpoolDir={state}/d
+SlurmdSpoolDir={state}/d-%n
 SlurmctldLogFile={state}/slurmctld.log
-SlurmdLogFile={state}/slurmd.log
-NodeName={host} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
-PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
+SlurmdLogFile={state}/slurmd-%n.log
+{nodes}
+PartitionName=debug Nodes={",".join(names)} Default=YES MaxTime=INFINITE State=UP
 """
 
 
@@ -75,15 +92,19 @@ def _stop(pid_file: Path) -> None:
 
 
 @contextlib.contextmanager
-def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000):
-    """Run slurmctld and slurmd for the duration of the block; yields the node name."""
+def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000, nodes: int = 1):
+    """Run slurmctld and one slurmd per node for the duration of the block; yields the
+    node names in SLURM's order (a job's first node is the first of them)."""
     host = socket.gethostname().split(".")[0]
+    names = [host, "localhost"][:nodes]
+    if len(names) < nodes or host == "localhost":
+        raise ValueError(f"this test cluster has at most two nodes, with distinct names: {names}")
     cpus = cpus or os.cpu_count() or 1
-    for d in ("ctld", "d"):
+    for d in ("ctld", *(f"d-{name}" for name in names)):
         (state / d).mkdir(parents=True, exist_ok=True)
     SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
     previous = SLURM_CONF.read_text() if SLURM_CONF.exists() else None
-    SLURM_CONF.write_text(_conf(host, state, cpus, memory_mb))
+    SLURM_CONF.write_text(_conf(names, state, cpus, memory_mb))
     started_munge = False
     try:
         if not _ok("sh", "-c", "munge -n | unmunge"):
@@ -97,21 +118,29 @@ def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000):
             _wait(lambda: _ok("sh", "-c", "munge -n | unmunge"), "munge")
         subprocess.run(["slurmctld"], check=True)
         _wait(lambda: _ok("scontrol", "ping"), "slurmctld")
-        subprocess.run(["slurmd"], check=True)
+        for name in names:
+            subprocess.run(["slurmd", "-N", name] if nodes > 1 else ["slurmd"], check=True)
         _wait(
             lambda: (
-                "idle"
-                in subprocess.run(
-                    ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True
-                ).stdout
+                subprocess.run(
+                    ["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True
+                ).stdout.split()
+                == ["idle"] * nodes
             ),
-            "the node is not idle",
+            f"not all {nodes} node(s) are idle",
         )
-        yield host
+        hostlist = subprocess.run(["sinfo", "-h", "-o", "%N"], capture_output=True, text=True)
+        listed = subprocess.run(
+            ["scontrol", "show", "hostnames", hostlist.stdout.strip()],
+            capture_output=True,
+            text=True,
+        )
+        yield listed.stdout.split()
     finally:
         subprocess.run(["scancel", "--user=root"], capture_output=True)
-        for daemon in ("slurmd", "slurmctld"):
-            _stop(state / f"{daemon}.pid")
+        for name in names:
+            _stop(state / f"slurmd-{name}.pid")
+        _stop(state / "slurmctld.pid")
         if started_munge:
             subprocess.run(
                 ["runuser", "-u", "munge", "--", "munged", "--stop"], capture_output=True
@@ -120,3 +149,38 @@ def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000):
             SLURM_CONF.unlink(missing_ok=True)
         else:
             SLURM_CONF.write_text(previous)
+
+
+def cluster_arguments(tmp_path: Path, *configs: Path) -> tuple[dict[str, str], list[str]]:
+    """The environment and Snakemake arguments of a run on the test cluster: the SLURM CI
+    profile with the H200 profile's Apptainer arguments, the Apptainer stand-in
+    (fake_apptainer.py, logging to tmp_path/apptainer_calls.jsonl) first on PATH, a
+    scratch directory, the images as DAG targets, then the given config files."""
+    if shutil.which("bwrap") is None:
+        raise RuntimeError("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_apptainer.install(bin_dir)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(
+        os.environ,
+        PATH=os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        FAKE_APPTAINER_LOG=str(tmp_path / "apptainer_calls.jsonl"),
+        ALARM_SCRATCH=str(scratch),
+    )
+    built = tmp_path / "containers.yaml"
+    built.write_text("containers: {build: true}\n")  # images are DAG targets, as on the cluster
+    h200 = yaml.safe_load((REPO / "config/profiles/slurm-h200/config.yaml").read_text())
+    args = [
+        "--profile",
+        str(REPO / "config/profiles/slurm-ci"),
+        "--sdm",
+        "apptainer",
+        "--apptainer-args",
+        os.path.expandvars(h200["apptainer-args"].replace("$ALARM_SCRATCH", str(scratch))),
+        *CI_ARGS,
+        str(built),
+        *map(str, configs),
+    ]
+    return env, args

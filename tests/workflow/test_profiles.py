@@ -175,9 +175,7 @@ def test_a_gpu_model_the_cluster_does_not_have_is_named():
 
 
 def test_multi_node_training_launches_one_task_per_node_in_the_image(tmp_path):
-    # No second node is started here (a second slurmd on one host needs a Slurm built with
-    # --enable-multiple-slurmd, or network namespaces; neither is set up by this suite):
-    # the sbatch line and the job's launch command are checked.
+    # The H200 profile's request; test_multinode.py runs this rule on two CPU nodes.
     two_nodes = tmp_path / "nodes.yaml"
     two_nodes.write_text("models: {alarm_ca: {training: {nodes: 2}}}\n")
     ((sbatch, shell),) = _sbatch_lines(tmp_path / "run", two_nodes)["train_model_multinode"]
@@ -187,7 +185,9 @@ def test_multi_node_training_launches_one_task_per_node_in_the_image(tmp_path):
     assert "srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=64 --kill-on-bad-exit=1" in shell
     # the profile's Apptainer arguments (GPUs, the scratch, the HF cache), the rendezvous
     assert "apptainer exec --home $PWD --nv --bind /s --env HF_HOME=/s/hf_home" in shell
-    assert "--env ALARM_MAIN_ADDR=$main" in shell and "scontrol show hostnames" in shell
+    # each node's task hands its own rank to the image (its shell expands $SLURM_NODEID)
+    assert "scontrol show hostnames" in shell and "export ALARM_MAIN_ADDR" in shell
+    assert "--env ALARM_NODES=2 --env ALARM_NODE_RANK=$SLURM_NODEID" in shell
 
 
 def test_each_node_launches_accelerate_with_the_first_node_as_rendezvous(monkeypatch):
@@ -195,13 +195,17 @@ def test_each_node_launches_accelerate_with_the_first_node_as_rendezvous(monkeyp
 
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.delenv("RANK", raising=False)
-    env = {"SLURM_NNODES": "2", "SLURM_NODEID": "1", "ALARM_MAIN_ADDR": "gpu017"}
+    env = {"ALARM_NODES": "2", "ALARM_NODE_RANK": "1", "ALARM_MAIN_ADDR": "gpu017"}
     command = accelerate_command(["train-model"], 4, env)
     assert command[command.index("--num_processes") + 1] == "8"
     assert command[command.index("--machine_rank") + 1] == "1"
     assert command[command.index("--main_process_ip") + 1] == "gpu017"
-    with pytest.raises(RuntimeError, match="ALARM_MAIN_ADDR"):
-        accelerate_command(["train-model"], 4, {"SLURM_NNODES": "2"})
+    # a CPU node trains in one process
+    command = accelerate_command(["train-model"], 0, env)
+    assert command[command.index("--num_processes") + 1] == "2"
+    assert accelerate_command(["train-model"], 0, {}) is None
+    with pytest.raises(RuntimeError, match="ALARM_NODE_RANK or ALARM_MAIN_ADDR"):
+        accelerate_command(["train-model"], 4, {"ALARM_NODES": "2"})
 
 
 def test_a_cluster_that_cancels_preempted_jobs_is_warned_of_before_submission():

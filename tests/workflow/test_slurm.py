@@ -11,26 +11,22 @@ one the cluster gets.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import fake_apptainer
 import pyarrow.parquet as pq
 import pytest
-import yaml
-from local_slurm import local_slurm, missing_requirements
+from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
-from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, check_ledgers, snakemake
+from workflow_helpers import SNAKEFILE, check_ledgers, snakemake
 
 pytestmark = pytest.mark.slow
 
 MODEL = "al_whisper_r"
 TARGET = f"results/models/{MODEL}/adapter.safetensors"
-H200 = yaml.safe_load((REPO / "config/profiles/slurm-h200/config.yaml").read_text())
 # The image each `alarm` subcommand must run in (workflow/rules/*.smk).
 IMAGE_OF = {
     "make-synthetic-corpus": "data",
@@ -63,31 +59,7 @@ def cluster_run(cluster, default_run, tmp_path):
     del cluster
     workdir = tmp_path / "run"
     workdir.mkdir()
-    if shutil.which("bwrap") is None:
-        pytest.fail("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake_apptainer.install(bin_dir)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    env = dict(
-        os.environ,
-        PATH=os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
-        FAKE_APPTAINER_LOG=str(tmp_path / "apptainer_calls.jsonl"),
-        ALARM_SCRATCH=str(scratch),
-    )
-    built = tmp_path / "containers.yaml"
-    built.write_text("containers: {build: true}\n")  # images are DAG targets, as on the cluster
-    args = [
-        "--profile",
-        str(REPO / "config/profiles/slurm-ci"),
-        "--sdm",
-        "apptainer",
-        "--apptainer-args",
-        os.path.expandvars(H200["apptainer-args"].replace("$ALARM_SCRATCH", str(scratch))),
-        *CI_ARGS,
-        str(built),
-    ]
+    env, args = cluster_arguments(tmp_path)
     # The images first (on their own, as the README says), then the tiny pretrained models
     # of the uninterrupted run: their format fit would take minutes and is not under test.
     images = ["containers/data.sif", "containers/train.sif", "containers/vllm.sif"]

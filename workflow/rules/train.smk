@@ -51,9 +51,11 @@ rule train_model:
 # A model whose training.nodes > 1 spans several SLURM nodes: srun starts one task per
 # node; each runs the image with the profile's Apptainer arguments and launches accelerate
 # with its node rank. The job's shell runs on the host (an image has no srun or scontrol):
-# it finds the first node for the rendezvous and hands it to every task. The jobstep plugin
-# strips SLURM_* (the node list, cpus-per-task) from this shell, hence the explicit query
-# and --cpus-per-task. --kill-on-bad-exit ends every node's task when one fails.
+# it finds the first node for the rendezvous. Each task's own shell hands the node count,
+# its node rank and that address to the image (which may not see SLURM_* under a clean
+# environment). The jobstep plugin strips SLURM_* (the node list, cpus-per-task) from
+# the job's shell, hence the explicit query and --cpus-per-task. --kill-on-bad-exit ends
+# every node's task when one fails. Without GPUs (the test cluster) one process per node.
 rule train_model_multinode:
     input:
         unpack(model_inputs),
@@ -79,7 +81,11 @@ rule train_model_multinode:
         mem_mb=memory("training"),
         runtime=resources("training")["runtime"],
         # per node (--gpus would count the whole job's GPUs)
-        gres=f"gpu:{resources('training')['gpu']}",
+        gres=(
+            f"gpu:{resources('training')['gpu']}"
+            if resources("training")["gpu"]
+            else ""
+        ),
         slurm_extra="--signal=USR1@600",
         apptainer_args=workflow.deployment_settings.apptainer_args,
         run_knobs=lambda w: knobs("train_model", model=w.model),
@@ -90,11 +96,13 @@ rule train_model_multinode:
         run_dir=lambda w, output: Path(output.weights).parent,
         image=lambda w: image("train"),
     shell:
-        'main=$(scontrol show hostnames "$(squeue -h -j $SLURM_JOB_ID -o %N)" | head -n 1) && '
+        'ALARM_MAIN_ADDR=$(scontrol show hostnames "$(squeue -h -j $SLURM_JOB_ID -o %N)" '
+        "| head -n 1) && export ALARM_MAIN_ADDR && "
         "srun --nodes={resources.nodes} --ntasks-per-node=1 "
-        "--cpus-per-task={resources.cpus_per_task} "
-        "--kill-on-bad-exit=1 apptainer exec --home $PWD {resources.apptainer_args} "
-        "--env ALARM_MAIN_ADDR=$main {params.image} "
+        "--cpus-per-task={resources.cpus_per_task} --kill-on-bad-exit=1 "
+        "sh -c 'exec apptainer exec --home $PWD {resources.apptainer_args} "
+        "--env ALARM_MAIN_ADDR=$ALARM_MAIN_ADDR --env ALARM_NODES={resources.nodes} "
+        '--env ALARM_NODE_RANK=$SLURM_NODEID "$@"\' node {params.image} '
         "alarm train-model --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "

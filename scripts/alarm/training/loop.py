@@ -149,7 +149,8 @@ def setup(
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
-    accelerator = Accelerator(mixed_precision="bf16" if (cuda and t.bf16) else "no")
+    # cpu=True on CPU nodes makes a multi-node launch use gloo (accelerate asks for it).
+    accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if (cuda and t.bf16) else "no")
     world, rank = accelerator.num_processes, accelerator.process_index
     accum = accumulation_steps(t.effective_batch, t.per_device_batch, world)
 
