@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alarm.benchmarks.extract import EXTRACTION_MODES
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA, RESPONSE_SCHEMA
 from alarm.config import DEFAULT_CONFIG, ConfigError, load_config, model_spec, training_settings
 from alarm.data.items import (
@@ -714,8 +715,9 @@ def _generate_released(job: Job):
     arg("--responses", nargs="+", required=True),
     arg("--scores", required=True),
     arg("--predictions", required=True),
+    # Both rules score every run (the path names the rule), so it is no config setting.
+    arg("--extraction", required=True, choices=EXTRACTION_MODES),
     keys=("benchmark",),
-    settings=lambda c, benchmark: {"extraction": c["evaluation"]["extraction"]},
 )
 def _score_benchmark(job: Job):
     from alarm.benchmarks.score import score_benchmark
@@ -726,7 +728,7 @@ def _score_benchmark(job: Job):
         [Path(p) for p in a.responses],
         Path(a.scores),
         Path(a.predictions),
-        job.settings["extraction"],
+        a.extraction,
     )
     print(json.dumps({k: scores[k] for k in ("benchmark", "n_items", "overall", "none_share")}))
 

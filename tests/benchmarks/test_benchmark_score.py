@@ -240,10 +240,17 @@ def test_score_benchmark_writes_scores_and_official_predictions(tmp_path):
     assert [p["model_prediction"] for p in preds] == ["Dog", "Cat", "", ""]
     assert preds[1]["model_output"] == "Cat" and preds[1]["difficulty"] == "easy"
 
+    assert "n_fallback" not in on_disk  # the clean rule has no fallback
+
     parity = score_benchmark("mmau_test_mini", paths, scores_out, preds_out, "alarm-parity")
     # "B" and "no idea" fall back to option 0 ("Dog"): music wrong, speech's "Bird" wrong.
     assert parity["breakdowns"]["task"]["music"]["accuracy"] == 0.0
     assert parity["n_no_answer"] == 0 and parity["n_no_response"] == 1
+    # Counted per task and overall; no response is no fallback.
+    assert (parity["n_fallback"], parity["fallback_share"]) == (2, 50.0)
+    music, speech = (parity["breakdowns"]["task"][t] for t in ("music", "speech"))
+    assert (music["n_fallback"], music["fallback_correct"]) == (1, 0)
+    assert (speech["n_fallback"], speech["fallback_correct"]) == (1, 0)
 
 
 def test_mmsu_predictions_carry_a_letter_response(tmp_path):
@@ -266,19 +273,24 @@ def test_mmsu_predictions_carry_a_letter_response(tmp_path):
     assert preds[0]["model_prediction"] == "Cat"
 
 
-def test_mmau_test_submission_file(tmp_path):
+def test_predictions_are_the_original_records_with_the_prediction_as_json_and_jsonl(tmp_path):
+    # MMAU-Eval takes the test records with model_prediction; MMSU's and AIR-Bench's
+    # official scorers read one record per line.
     rows = [
-        _response_row("mmau_test", i, "", FOUR, resp, "sound", {"id": f"t{i}"})
-        for i, resp in enumerate(["</think><answer>2</answer>", None])
+        _response_row("mmau_test", i, "", FOUR, resp, "sound", {"id": f"t{i}", "audio_id": a})
+        for i, (resp, a) in enumerate([("</think><answer>2</answer>", "x.wav"), (None, "y.wav")])
     ]
     paths = _write_responses(tmp_path, "mmau_test", rows)
-    scores = score_benchmark("mmau_test", paths, tmp_path / "s.json", tmp_path / "p.json", "clean")
+    preds_out = tmp_path / "predictions.json"
+    scores = score_benchmark("mmau_test", paths, tmp_path / "s.json", preds_out, "clean")
     assert scores["overall"] is None
-    submission = json.loads((tmp_path / "mmau_test_submission.json").read_text())
-    assert submission == [
-        {"id": "t0", "model_prediction": "Bird"},
-        {"id": "t1", "model_prediction": ""},
+    predictions = json.loads(preds_out.read_text())
+    assert [(p["id"], p["audio_id"], p["model_prediction"]) for p in predictions] == [
+        ("t0", "x.wav", "Bird"),
+        ("t1", "y.wav", ""),
     ]
+    lines = (tmp_path / "predictions.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == predictions
 
 
 def test_accuracies_are_rounded_once_at_display():

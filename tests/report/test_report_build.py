@@ -12,7 +12,8 @@ from alarm.report.radar import radar_series
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def rec(category, correct, fields, choices=("Dog", "Cat")):
+def rec(category, correct, fields, choices=("Dog", "Cat"), fallback=False):
+    """A scored record; under the authors' rule, ``fallback``: its answer was option 0."""
     return {
         "audio_error": None,
         "choices": list(choices),
@@ -21,21 +22,25 @@ def rec(category, correct, fields, choices=("Dog", "Cat")):
         "fields": json.dumps(fields),
         "prediction": "Dog" if correct else "Cat",
         "response": "...",
+        "fallback": fallback,
     }
 
 
-def write_scores(root, benchmark, model, records):
-    path = root / "results" / "benchmarks" / benchmark / model / "scores.json"
+def write_scores(root, benchmark, model, records, rule="alarm-parity"):
+    path = root / "results" / "benchmarks" / benchmark / model / rule / "scores.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(score_records(benchmark, records, "clean")))
+    if rule == "clean":  # no option-0 fallback in the clean rule
+        records = [{k: v for k, v in r.items() if k != "fallback"} for r in records]
+    path.write_text(json.dumps(score_records(benchmark, records, rule)))
     return path
 
 
 def mmsu_records():
     f = {"sub-category": "Linguistics", "task_name": "t"}
-    # Perception 1/2 = 50.0, Reasoning 3/4 = 75.0, overall 4/6 = 66.7
-    return [rec("Perception", ok, f) for ok in (True, False)] + [
-        rec("Reasoning", ok, f) for ok in (True, True, True, False)
+    # Perception 1/2 = 50.0, Reasoning 3/4 = 75.0, overall 4/6 = 66.7; option 0 (right
+    # here) was the fallback for one Perception and one Reasoning item
+    return [rec("Perception", ok, f, fallback=ok) for ok in (True, False)] + [
+        rec("Reasoning", ok, f, fallback=i == 0) for i, ok in enumerate((True, True, True, False))
     ]
 
 
@@ -55,6 +60,9 @@ def inputs(tmp_path):
     mmau_fields = {"difficulty": "easy", "sub-category": "S"}
     scores = [
         write_scores(tmp_path, "mmsu", "alarm_e", mmsu_records()),
+        write_scores(
+            tmp_path, "mmsu", "alarm_e", [rec("Perception", True, {"task_name": "t"})], "clean"
+        ),
         write_scores(
             tmp_path,
             "mmau_test_mini",
@@ -111,7 +119,8 @@ def test_report_has_our_rows_beside_the_reported_ones(tmp_path, inputs):
     build_report(scores, metrics, stats, md, radar)
     text = md.read_text()
     lines = text.splitlines()
-    # Table 3: our ALARM-E row, then the paper's.
+    # Table 3 under the authors' rule: our ALARM-E row, then the paper's.
+    assert "## MMSU (Table 3), extraction: alarm-parity, the authors' rule" in lines
     assert "| ALARM-E | 50.0 | 75.0 | 66.7 | 0.0 |" in lines
     assert "| ALARM-E (reported) | 45.4 | 78.3 | 61.3 | – |" in lines
     assert "| ALARM-P (reported) | 38.4 | 74.2 | 55.8 | – |" in lines
@@ -129,6 +138,18 @@ def test_report_has_our_rows_beside_the_reported_ones(tmp_path, inputs):
     assert "| task_name | n | AL-MuQ-R | ALARM-E |" in lines
     assert "| Speaker_Age_Prediction | 1 | – | 100.0 |" in lines
     assert "| None % | – | 0.0 | 0.0 |" in lines
+    # How often the authors' rule fell back to option 0, and how often that was right.
+    assert "| mmsu | all | – | 2/6 |" in lines
+    assert "| mmsu | category: Perception | – | 1/2, 1 right |" in lines
+    assert "| mmsu | category: Reasoning | – | 1/4, 1 right |" in lines
+    assert "| airbench_foundation | task_name: Music_AQA | 0/1, 0 right | 0/1, 0 right |" in lines
+    # The clean rule's scores: a table of their own, without the paper's rows.
+    clean = text[text.index("## Extraction: clean (ours)") : text.index("## All scores")]
+    assert "| ALARM-E | 100.0 | – | 100.0 | 0.0 |" in clean and "(reported)" not in clean
+    assert (
+        "| mmsu | ALARM-E | clean | 100.0 |" in text
+        and "| mmsu | ALARM-E | alarm-parity | 66.7 |" in text
+    )
     # Training and corpus tables.
     assert "| ALARM-E | 3.0000 | 1.2500 | 1,200 | 1,234,567 | 42.5000 |" in lines
     assert "| audio type | # elements | # hours | # unique prompts |" in lines
@@ -162,7 +183,7 @@ def test_reported_rows_appear_even_without_our_scores(tmp_path, inputs):
 def test_radar_prefers_airbench_and_falls_back_to_synthetic(inputs):
     scores, _, _ = inputs
     loaded = load_scores(scores)
-    title, series = radar_series(loaded)
+    title, series = radar_series(loaded["alarm-parity"])
     assert title.startswith("AIR-Bench Foundation")
     assert list(series) == ["al_muq_r", "alarm_e"]  # the paper's model order
     assert series["alarm_e"] == {
@@ -170,8 +191,8 @@ def test_radar_prefers_airbench_and_falls_back_to_synthetic(inputs):
         "Sound_AQA": 100.0,
         "Speaker_Age_Prediction": 100.0,
     }
-    del loaded["airbench_foundation"]
-    title, series = radar_series(loaded)
+    del loaded["alarm-parity"]["airbench_foundation"]
+    title, series = radar_series(loaded["alarm-parity"])
     assert title.startswith("Synthetic benchmark") and "AIR-Bench was not scored" in title
     assert series == {"alarm_e": {"gender recognition": 100.0}}
 

@@ -143,11 +143,6 @@ TABLE = [
         {"inference": {"batch_size": 4}},
         lambda dag: {},
     ),
-    (
-        "the extraction mode",
-        {"evaluation": {"extraction": "alarm-parity"}},
-        lambda dag: rules(dag, "score_benchmark", "report", "check_ledgers"),
-    ),
 ]
 
 

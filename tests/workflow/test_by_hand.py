@@ -106,9 +106,12 @@ def test_every_subcommand_by_hand_gives_the_rules_output(default_run):
         "--output", str(hand / "responses.parquet"))  # fmt: skip
     same_table(hand / "responses.parquet", w / responses)
     run("score_benchmark", "--benchmark", "synthetic", "--responses", responses,
-        "--scores", str(hand / "scores.json"), "--predictions", str(hand / "p.json"))  # fmt: skip
+        "--extraction", "alarm-parity", "--scores", str(hand / "scores.json"),
+        "--predictions", str(hand / "p.json"))  # fmt: skip
     scores = json.loads((hand / "scores.json").read_text())
-    assert scores == json.loads((w / R / "benchmarks/synthetic/alarm_e/scores.json").read_text())
+    ran = w / R / "benchmarks/synthetic/alarm_e/alarm-parity"
+    assert scores == json.loads((ran / "scores.json").read_text())
+    assert (hand / "p.jsonl").read_text() == (ran / "predictions.jsonl").read_text()
 
     clip = next((w / R / "corpus/sources/synthetic").rglob("*.wav"))
     answer = run("generate", "--model", "alarm_e", "--audio", str(clip), "--prompt", "What?")

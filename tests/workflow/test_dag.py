@@ -26,8 +26,12 @@ def test_the_paper_dag_has_every_stage_corpus_model_and_benchmark(tmp_path):
     paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
     assert models == {m for m, spec in paper["models"].items() if "ensemble" not in spec}
     assert len(models) == 7
-    evaluated = {(w["benchmark"], w["model"]) for rule, w in jobs if rule == "score_benchmark"}
-    assert len(evaluated) == 5 * 8  # five benchmarks, seven models and ALARM-E
+    scored = [
+        (w["benchmark"], w["model"], w["extraction"]) for r, w in jobs if r == "score_benchmark"
+    ]
+    # five benchmarks, seven models and ALARM-E, each under both extraction rules
+    assert len(set(scored)) == len(scored) == 5 * 8 * 2
+    assert {rule for *_, rule in scored} == {"alarm-parity", "clean"}
     assert {"vllm", "train"} == {w["name"] for rule, w in jobs if rule == "gpu_smoke_test"}
 
 

@@ -49,11 +49,14 @@ def test_the_default_workflow_runs_to_the_report(default_run):
         assert metrics["history"] and all(math.isfinite(v) for v in losses), model
     items = pq.read_table(default_run / "results/benchmarks/data/synthetic/00000.parquet").num_rows
     for model in EVALUATED:
-        scores = json.loads(
-            (default_run / "results/benchmarks/synthetic" / model / "scores.json").read_text()
-        )
-        assert scores["n_items"] == items  # every benchmark item scored, none lost
-        assert 0.0 <= scores["overall"] <= 100.0
+        scored = default_run / "results/benchmarks/synthetic" / model
+        for rule in ("alarm-parity", "clean"):  # both extraction rules, every run
+            scores = json.loads((scored / rule / "scores.json").read_text())
+            assert scores["n_items"] == items  # every benchmark item scored, none lost
+            assert 0.0 <= scores["overall"] <= 100.0
+            lines = (scored / rule / "predictions.jsonl").read_text().splitlines()
+            assert len(lines) == items
+            assert ("n_fallback" in scores) == (rule == "alarm-parity")
 
 
 def test_the_snakemake_html_report_holds_the_report_the_radar_and_training(default_run):

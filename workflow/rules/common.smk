@@ -12,6 +12,7 @@ from snakemake.io import strip_wildcard_constraints
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+from alarm.benchmarks.extract import EXTRACTION_MODES
 from alarm.cluster import (
     apptainer_args_problems,
     explain_failures,
@@ -58,6 +59,7 @@ SINGLE_NODE = [m for m in TRAINED if m not in MULTINODE]
 ENSEMBLES = [m for m, spec in config["models"].items() if "ensemble" in spec]
 EVALUATED = config["evaluation"]["models"]
 BENCHMARKS = sorted(config["benchmarks"])
+EXTRACTIONS = list(EXTRACTION_MODES)
 TINY = [r for r, spec in config["pretrained"].items() if "tiny" in spec]
 HUB = [r for r, spec in config["pretrained"].items() if "hub" in spec]
 

@@ -6,9 +6,10 @@ rule report:
     input:
         image_input("data"),
         scores=expand(
-            "results/benchmarks/{benchmark}/{model}/scores.json",
+            "results/benchmarks/{benchmark}/{model}/{extraction}/scores.json",
             benchmark=BENCHMARKS,
             model=EVALUATED,
+            extraction=EXTRACTIONS,
         ),
         metrics=expand("results/models/{model}/metrics.json", model=TRAINED),
         stats="results/corpus/stats.json",

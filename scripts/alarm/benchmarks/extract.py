@@ -135,17 +135,24 @@ def extract_choice(
     return None if k is None else choices[k]
 
 
+def parity_index(response: str) -> int | None:
+    """``int()`` of the last ``<answer>`` piece, as the authors' rule reads it; ``None``
+    where ``int()`` fails and their rule falls back to option 0."""
+    span = response.split(ANSWER_OPEN)[-1].split(ANSWER_CLOSE)[0].strip()
+    try:
+        return int(span)
+    except ValueError:
+        return None
+
+
 def extract_choice_parity(response: str, choices: Sequence[str]) -> str:
     """The authors' rule: ``int()`` of the last ``<answer>`` piece, option 0 on failure.
 
     An index out of range gives ``str(index)`` (which can still match a numeric
     answer), and a negative one counts from the end, as Python indexing does.
     """
-    span = response.split(ANSWER_OPEN)[-1].split(ANSWER_CLOSE)[0].strip()
-    try:
-        k = int(span)
-    except ValueError:
-        k = 0
+    k = parity_index(response)
+    k = 0 if k is None else k
     try:
         return choices[k]
     except IndexError:

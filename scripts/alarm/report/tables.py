@@ -1,6 +1,7 @@
 """Markdown tables of the report: the paper's Tables 3 and 5 with our rows beside the
-reported ones, per-task breakdowns, every score with its share of unanswered
-items, training metrics and corpus statistics.
+reported ones, per-task breakdowns, the option-0 fallbacks of the authors' rule,
+every score with its share of unanswered items, training metrics and corpus
+statistics.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from alarm.report.paper_results import CORPUS, MODEL_NAMES, REPORTED
 
-# benchmark -> model -> the contents of its scores.json
+# benchmark -> model -> the contents of its scores.json (one extraction rule)
 Scores = dict[str, dict[str, dict[str, Any]]]
 
 MISSING = "–"
@@ -62,18 +63,20 @@ def _reported(benchmark: str, model: str, column: str) -> float | None:
     return REPORTED.get(benchmark, {}).get(model, {}).get(column)
 
 
-def _table_models(scores: Scores, benchmarks: Sequence[str]) -> list[str]:
+def _table_models(scores: Scores, benchmarks: Sequence[str], reported: bool) -> list[str]:
     models = {m for b in benchmarks for m in scores.get(b, {})}
-    models |= {m for b in benchmarks for m in REPORTED.get(b, {})}
+    if reported:
+        models |= {m for b in benchmarks for m in REPORTED.get(b, {})}
     return model_order(models)
 
 
-def mmsu_table(scores: Scores) -> str:
-    """Table 3: MMSU perception, reasoning and overall accuracy."""
+def mmsu_table(scores: Scores, reported: bool = True) -> str:
+    """Table 3: MMSU perception, reasoning and overall accuracy, with the paper's rows
+    where ``reported``."""
     ours = scores.get("mmsu", {})
     header = ["Model", "Perception", "Reasoning", "Overall", "None %"]
     rows = []
-    for model in _table_models(scores, ["mmsu"]):
+    for model in _table_models(scores, ["mmsu"], reported):
         if model in ours:
             s = ours[model]
             rows.append(
@@ -85,7 +88,7 @@ def mmsu_table(scores: Scores) -> str:
                     fmt(s["none_share"]),
                 ]
             )
-        if model in REPORTED["mmsu"]:
+        if reported and model in REPORTED["mmsu"]:
             r = REPORTED["mmsu"][model]
             rows.append(
                 [
@@ -107,12 +110,13 @@ def _pair(mini: float | None, test: float | None) -> str:
     return f"{fmt(mini)} / {fmt(test)}"
 
 
-def mmau_mmar_table(scores: Scores) -> str:
-    """Table 5: MMAU v05.15.25 test-mini / test per task and mean, and MMAR."""
+def mmau_mmar_table(scores: Scores, reported: bool = True) -> str:
+    """Table 5: MMAU v05.15.25 test-mini / test per task and mean, and MMAR, with the
+    paper's rows where ``reported``."""
     benchmarks = ["mmau_test_mini", "mmau_test", "mmar"]
     header = ["Model", "Sound", "Music", "Speech", "Mean", "MMAR", "None % (mini / test / MMAR)"]
     rows = []
-    for model in _table_models(scores, benchmarks):
+    for model in _table_models(scores, benchmarks, reported):
         mini, test, mmar = (scores.get(b, {}).get(model) for b in benchmarks)
         if mini or test or mmar:
             cells = [
@@ -123,7 +127,7 @@ def mmau_mmar_table(scores: Scores) -> str:
             cells.append(fmt(_value(mmar, "overall")))
             shares = [s["none_share"] if s else None for s in (mini, test, mmar)]
             rows.append([display(model), *cells, " / ".join(fmt(v) for v in shares)])
-        if any(model in REPORTED[b] for b in benchmarks):
+        if reported and any(model in REPORTED[b] for b in benchmarks):
             cells = [
                 _pair(_reported("mmau_test_mini", model, c), _reported("mmau_test", model, c))
                 for c in ("sound", "music", "speech", "mean")
@@ -155,15 +159,45 @@ def breakdown_table(scores: Scores, benchmark: str, breakdown: str) -> str:
     return markdown_table([breakdown, "n", *(display(m) for m in models)], rows)
 
 
-def summary_table(scores: Scores) -> str:
-    """Every score of this run with its counts of unanswered items."""
+def _fallbacks(groups: dict[str, Any]) -> dict[str, str]:
+    """Per group, "fallbacks/items, right" (or MISSING where the rule has no fallback)."""
+    return {
+        g: MISSING
+        if "n_fallback" not in v
+        else f"{v['n_fallback']}/{v['n']}"
+        + (f", {v['fallback_correct']} right" if "fallback_correct" in v else "")
+        for g, v in groups.items()
+    }
+
+
+def fallback_table(scores: Scores) -> str:
+    """How often the authors' rule fell back to option 0 (no integer in the answer), per
+    benchmark and group of its first breakdown, and how often that happened to be right
+    (MMAU test: answers withheld, so fallbacks only)."""
+    models = model_order(m for ours in scores.values() for m in ours)
+    rows = []
+    for benchmark in sorted(scores):
+        ours = scores[benchmark]
+        first = next(iter(next(iter(ours.values()))["breakdowns"]))
+        cells = {m: _fallbacks(s["breakdowns"][first]) for m, s in ours.items()}
+        totals = {m: f"{s.get('n_fallback', MISSING)}/{s['n_items']}" for m, s in ours.items()}
+        rows.append([benchmark, "all", *(totals.get(m, MISSING) for m in models)])
+        for group in sorted({g for per in cells.values() for g in per}):
+            row = [cells.get(m, {}).get(group, MISSING) for m in models]
+            rows.append([benchmark, f"{first}: {group}", *row])
+    return markdown_table(["Benchmark", "Group", *(display(m) for m in models)], rows)
+
+
+def summary_table(by_rule: dict[str, Scores]) -> str:
+    """Every score of this run, under each extraction rule, with its counts of unanswered
+    items and (the authors' rule) of option-0 fallbacks."""
     header = ["Benchmark", "Model", "Extraction", "Overall", "Micro", "Items"]
-    header += ["Audio errors", "No response", "No answer", "None %"]
+    header += ["Audio errors", "No response", "No answer", "None %", "Fallbacks"]
     rows = [
         [
             benchmark,
             display(model),
-            s["extraction"],
+            rule,
             fmt(s["overall"]),
             fmt(s.get("micro")),
             fmt(s["n_items"]),
@@ -171,9 +205,11 @@ def summary_table(scores: Scores) -> str:
             fmt(s["n_no_response"]),
             fmt(s["n_no_answer"]),
             fmt(s["none_share"]),
+            fmt(s.get("n_fallback")),
         ]
-        for benchmark in sorted(scores)
-        for model in model_order(scores[benchmark])
+        for benchmark in sorted({b for scores in by_rule.values() for b in scores})
+        for rule, scores in sorted(by_rule.items())
+        for model in model_order(scores.get(benchmark, {}))
         for s in [scores[benchmark][model]]
     ]
     return markdown_table(header, rows)
