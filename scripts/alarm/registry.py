@@ -493,20 +493,25 @@ def _corpus_index(job: Job):
 
 @stage(
     "corpus_stats",
-    "Print the paper's Table 1 columns (elements, hours, unique prompts) for a built corpus",
+    "Print the paper's Table 1 columns (elements, hours, unique prompts) for a built corpus, "
+    "and the rows each corpus stage dropped",
     arg("--train", default="results/corpus/index/train.parquet"),
     arg("--validation", default="results/corpus/index/validation.parquet"),
-    arg("--json", action="store_true", help="print JSON instead of a table"),
+    arg("--ledgers", default="results/corpus", help="the tree of the corpus stages' ledgers"),
+    arg("--json", action="store_true", help="print JSON instead of tables"),
     arg("--output", help="also write the JSON here"),
+    settings=lambda c: {
+        "categories": {name: spec["category"] for name, spec in c["datasets"].items()}
+    },
 )
 def _corpus_stats(job: Job):
     from alarm.data.index import corpus_stats
     from alarm.files import write_json
-    from alarm.report.tables import corpus_table
+    from alarm.report.tables import corpus_table, drops_table
 
     a = job.args
-    stats = corpus_stats(a.train, a.validation)
-    print(json.dumps(stats, indent=2) if a.json else corpus_table(stats))
+    stats = corpus_stats(a.train, a.validation, a.ledgers, job.settings["categories"])
+    print(json.dumps(stats, indent=2) if a.json else corpus_table(stats) + drops_table(stats))
     if a.output:
         write_json(stats, a.output)
 

@@ -260,3 +260,37 @@ def test_index_joins_by_uid_and_expands_instruction_variants(tmp_path, tiny_mode
     assert stats["Speech"]["total"] == {"elements": 2, "hours": 2.0, "unique_prompts": 1}
     assert stats["Instruction"]["train"]["unique_prompts"] == 2
     assert stats["Total"]["validation"]["elements"] == 1
+
+
+def test_corpus_stats_sum_each_stage_s_drops_per_table1_group(tmp_path):
+    from alarm.data.index import filter_drops
+    from alarm.ledger import Drop, Ledger, ledger_path
+
+    def ledger(stage, output, rows_in, reasons):
+        drops = [Drop(f"x/{i}", r) for i, r in enumerate(reasons)]
+        out = tmp_path / output
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Ledger(stage, [str(out)], [], rows_in, rows_in - len(drops), drops).write(ledger_path(out))
+
+    ledger("collect", "raw/librispeech/00000.parquet", 10, ["audio_empty"])
+    ledger("collect", "raw/librispeech/00001.parquet", 10, ["audio_empty", "audio_undecodable"])
+    ledger("collect", "raw/vocalsound/00000.parquet", 5, [])
+    ledger("generate_prompts", "prompts/vocalsound/00000.parquet", 5, ["checker_unparseable"])
+    ledger("audio_filter", "items/clotho/00000.parquet", 4, ["audio_too_long"])
+    ledger("train_val_split", "split/clotho.parquet", 3, [])
+    ledger("corpus_index", "index/train.parquet", 30, ["not_in_split_or_items"])
+    categories = {"librispeech": "speech", "vocalsound": "speech", "clotho": "sound"}
+
+    drops = filter_drops(tmp_path, categories)
+    assert list(drops) == ["Speech", "Sound", "Total"]
+    assert drops["Speech"]["collect"] == {
+        "rows_in": 25,
+        "dropped": {"audio_empty": 2, "audio_undecodable": 1},
+    }
+    # stages in the order rows flow; a corpus-wide stage counts in the total only
+    assert list(drops["Sound"]) == ["audio_filter", "train_val_split"]
+    assert list(drops["Total"]) == [
+        "collect", "audio_filter", "train_val_split", "generate_prompts", "corpus_index"
+    ]  # fmt: skip
+    assert drops["Total"]["corpus_index"]["dropped"] == {"not_in_split_or_items": 1}
+    assert drops["Speech"]["generate_prompts"]["rows_in"] == 5

@@ -107,6 +107,10 @@ def inputs(tmp_path):
                     for group in ("Speech", "Total")
                 },
                 "datasets": ["speech_set"],
+                "drops": {
+                    "Speech": {"collect": {"rows_in": 14, "dropped": {"audio_empty": 2}}},
+                    "Total": {"corpus_index": {"rows_in": 12, "dropped": {}}},
+                },
             }
         )
     )
@@ -158,6 +162,9 @@ def test_report_has_our_rows_beside_the_reported_ones(tmp_path, inputs):
         "| Total | 6.08M / 5.49M / 0.56M | 18.89K / 17.03K / 1.78K | 2.49M / 2.3M / 0.26M |"
         in lines
     )
+    # Beside Table 1: what each corpus stage dropped, per audio type.
+    assert "| Speech | collect | 14 | 2 | 14.3 | audio_empty 2 |" in lines
+    assert "| Total | corpus_index | 12 | 0 | 0.0 | – |" in lines
     assert radar.read_bytes().startswith(PNG_SIGNATURE)
 
 

@@ -125,9 +125,13 @@ rule corpus_stats:
         "logs/corpus_stats/corpus_stats.log",
     container:
         image("data")
+    params:
+        settings=settings("corpus_stats"),
+    # The ledgers lie beside the shards the index was built from (no outputs of their own).
     shell:
-        "alarm corpus-stats --train {input.train} --validation {input.validation} --json "
-        "--output {output} > {log} 2>&1"
+        "alarm corpus-stats --train {input.train} --validation {input.validation} "
+        "--ledgers results/corpus --json --output {output} --settings {params.settings:q} "
+        "> {log} 2>&1"
 
 
 rule check_ledgers:

@@ -1,4 +1,5 @@
-"""The corpus index: one row per training example, joined by uid; and Table 1 statistics.
+"""The corpus index: one row per training example, joined by uid; Table 1 statistics and
+the rows each corpus stage dropped, per Table 1 group.
 
 A described item gives one example (its prompt and rephrased target); a
 spoken-instruction item gives one per variant: with its text context as the
@@ -9,7 +10,7 @@ referenced by raw shard and uid, never copied.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from alarm.data.items import VARIANTS, instruction_text
 from alarm.files import read_shard, write_shard
-from alarm.ledger import Drop, Ledger, ledger_path
+from alarm.ledger import LEDGER_SUFFIX, Drop, Ledger, ledger_path
 from alarm.tokenizer import load_tokenizer
 
 INDEX_SCHEMA = pa.schema(
@@ -137,11 +138,70 @@ def corpus_index(
     return ledger
 
 
-def corpus_stats(train: str | Path, validation: str | Path) -> dict[str, Any]:
-    """Table 1 of the paper: elements, hours and unique prompts per category, total/train/val."""
+# The corpus stages in the order rows flow through them (the order of the drop table).
+CORPUS_STAGES = (
+    "collect",
+    "audio_filter",
+    "train_val_split",
+    "generate_prompts",
+    "generate_r0",
+    "self_rephrase",
+    "answer_length_filter",
+    "instruction_responses",
+    "wer_filter",
+    "corpus_index",
+)
+TABLE1_ORDER = ("Speech", "Sound", "Music", "Instruction", "Total")
+
+
+def _dataset_of(ledger: Ledger, datasets: Mapping[str, str]) -> str | None:
+    """The dataset a ledger's shard belongs to: results/corpus/<stage>/<dataset>/<shard> or
+    results/corpus/<stage>/<dataset>.parquet; None for a corpus-wide stage (the index)."""
+    output = Path(ledger.outputs[0]) if ledger.outputs else None
+    for name in (output.parent.name, output.name.split(".")[0]) if output else ():
+        if name in datasets:
+            return name
+    return None
+
+
+def filter_drops(ledger_root: str | Path, categories: Mapping[str, str]) -> dict[str, Any]:
+    """Per Table 1 group and corpus stage: rows in, and rows dropped per reason, summed over
+    the ledgers under ``ledger_root``; ``categories`` maps each dataset to its category."""
+    drops: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(Path(ledger_root).rglob(f"*{LEDGER_SUFFIX}")):
+        ledger = Ledger.read(path)
+        dataset = _dataset_of(ledger, categories)
+        groups = ["Total"] if dataset is None else [TABLE1_GROUPS[categories[dataset]], "Total"]
+        for group in groups:
+            entry = drops.setdefault(group, {}).setdefault(
+                ledger.stage, {"rows_in": 0, "dropped": {}}
+            )
+            entry["rows_in"] += ledger.rows_in
+            for reason, n in ledger.dropped.items():
+                entry["dropped"][reason] = entry["dropped"].get(reason, 0) + n
+    order = {stage: i for i, stage in enumerate(CORPUS_STAGES)}
+    return {
+        group: {
+            stage: {**entry, "dropped": dict(sorted(entry["dropped"].items()))}
+            for stage, entry in sorted(
+                drops[group].items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])
+            )
+        }
+        for group in TABLE1_ORDER
+        if group in drops
+    }
+
+
+def corpus_stats(
+    train: str | Path,
+    validation: str | Path,
+    ledger_root: str | Path | None = None,
+    categories: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Table 1 of the paper: elements, hours and unique prompts per category, total/train/val;
+    with ``ledger_root``, also what each corpus stage dropped (``filter_drops``)."""
     by_split = {"train": read_shard(train), "validation": read_shard(validation)}
     table: dict[str, dict[str, dict[str, float]]] = {}
-    groups = ["Speech", "Sound", "Music", "Instruction", "Total"]
     for split_name in ("total", "train", "validation"):
         rows = (
             (by_split["train"] + by_split["validation"])
@@ -156,14 +216,17 @@ def corpus_stats(train: str | Path, validation: str | Path) -> dict[str, Any]:
                 acc[group]["elements"] += 1
                 acc[group]["seconds"] += row["duration"]
                 acc[group]["prompts"].add(row["text_prompt"])
-        for group in groups:
+        for group in TABLE1_ORDER:
             a = acc[group]
             table.setdefault(group, {})[split_name] = {
                 "elements": a["elements"],
                 "hours": round(a["seconds"] / 3600, 4),
                 "unique_prompts": len(a["prompts"]),
             }
-    return {
+    stats = {
         "table1": table,
         "datasets": sorted({r["dataset"] for rs in by_split.values() for r in rs}),
     }
+    if ledger_root is not None:
+        stats["drops"] = filter_drops(ledger_root, categories or {})
+    return stats

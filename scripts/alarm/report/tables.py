@@ -260,3 +260,26 @@ def corpus_table(stats: dict[str, Any]) -> str:
             markdown_table(header, reported),
         ]
     )
+
+
+def drops_table(stats: dict[str, Any]) -> str:
+    """What each corpus stage dropped, per Table 1 group: rows in, rows dropped, the rate
+    and the reasons (empty where the stats hold no ledger counts)."""
+    rows = [
+        [
+            group,
+            stage,
+            fmt(entry["rows_in"]),
+            fmt(sum(entry["dropped"].values())),
+            fmt(100.0 * sum(entry["dropped"].values()) / entry["rows_in"])
+            if entry["rows_in"]
+            else MISSING,
+            ", ".join(f"{reason} {n:,}" for reason, n in entry["dropped"].items()) or MISSING,
+        ]
+        for group, stages in stats.get("drops", {}).items()
+        for stage, entry in stages.items()
+    ]
+    if not rows:
+        return ""
+    header = ["audio type", "stage", "rows in", "dropped", "drop %", "reasons"]
+    return "\n" + markdown_table(header, rows)
