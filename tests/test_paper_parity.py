@@ -42,6 +42,15 @@ def test_the_paper_config_trains_as_the_authors_scripts(model):
     assert t.max_seq_len == 4096
     assert t.bucketing is False  # the HF Trainer's random sampler
     assert t.frozen_adapters == "train"  # their adapters loaded frozen stay in train mode
+    assert t.loss_normalisation == "micro_batch"  # the HF Trainer's per-micro-batch mean
+
+
+def test_alarm_ca_masks_as_the_authors_and_the_overlay_by_each_stream():
+    assert "lengths" not in PAPER["models"]["alarm_ca"]["fusion"]  # left out: the authors'
+    assert IMPROVED["models"]["alarm_ca"]["fusion"]["lengths"] == "own"
+    assert IMPROVED["models"]["alarm_ca"]["fusion"] | {"lengths": None} == PAPER["models"][
+        "alarm_ca"
+    ]["fusion"] | {"lengths": None}
 
 
 def test_the_trained_models_are_the_authors_seven():
@@ -56,7 +65,11 @@ def test_the_improved_overlay_changes_only_its_named_switches():
         for field, value in settings(IMPROVED, model).to_dict().items()
         if settings(PAPER, model).to_dict()[field] != value
     }
-    switches = {(m, "bucketing") for m in AUTHORS} | {(m, "frozen_adapters") for m in AUTHORS}
+    switches = {
+        (m, name)
+        for m in AUTHORS
+        for name in ("bucketing", "frozen_adapters", "loss_normalisation")
+    }
     paper_text = {("al_whisper_r", "effective_batch"), ("al_whisper_r", "per_device_batch"),
                   ("alarm_ca", "epochs")}  # fmt: skip
     assert changed == switches | paper_text

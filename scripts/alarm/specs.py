@@ -116,6 +116,7 @@ class FusionSpec(_Settings):
     ffn: int | None = _optional()  # cross_attention
     layers_per_encoder: int | None = _optional()  # cross_attention
     dropout: float | None = _optional()  # cross_attention; None: the authors' 0.1
+    lengths: str | None = _optional()  # cross_attention: authors (None) | own
     latents: int | None = _optional()  # perceiver
     self_attention_layers: int | None = _optional()  # perceiver
     self_attention_repeats: int | None = _optional()  # perceiver
@@ -232,6 +233,7 @@ class TrainingSettings(_Settings):
     num_workers: int
     bucketing: bool
     frozen_adapters: str  # train (the authors') | eval
+    loss_normalisation: str  # micro_batch (the authors') | effective_batch
     bf16: bool
     nodes: int
     data: dict[str, float]

@@ -81,19 +81,52 @@ def _streams(dims, T=(10, 10, 10, 10), B=2):
     }
 
 
-def test_cross_attention_output_follows_the_primary_stream():
+def _changed_after(streams, name, item, position):
+    """``streams`` with item ``item`` of stream ``name`` redrawn from ``position`` on."""
+    x, lengths = streams[name]
+    x = x.clone()
+    x[item, position:] = torch.randn_like(x[item, position:])
+    return dict(streams, **{name: (x, lengths)})
+
+
+def test_cross_attention_own_lengths_follow_each_stream():
     dims = {"whisper": 24, "w2vbert": 24, "muq": 24, "sslam": 24}
-    fusion = CrossAttentionFusion(CA, dims, llm_dim=24).eval()
+    fusion = CrossAttentionFusion(replace(CA, lengths="own"), dims, llm_dim=24).eval()
+    streams = _streams(dims, T=(10, 11, 9, 10))  # item 1: lengths 5, 5, 4, 5
+    out, lengths = fusion(streams)
+    assert out.shape == (2, 11, 24) and lengths.tolist() == [10, 5]  # the primary's
+    # MuQ's padding (from its own length 4) is masked
+    assert torch.allclose(fusion(_changed_after(streams, "muq", 1, 4))[0][1, :5], out[1, :5])
+    assert [len(fusion.condition_modules[n]) for n in CA.order] == [1, 1, 1]
+
+
+def test_cross_attention_authors_lengths_use_the_primary_mask_and_the_longest_stream():
+    dims = {"whisper": 24, "w2vbert": 24, "muq": 24, "sslam": 24}
+    fusion = CrossAttentionFusion(CA, dims, llm_dim=24).eval()  # lengths left out: authors'
     streams = _streams(dims, T=(10, 11, 9, 10))
     out, lengths = fusion(streams)
-    assert out.shape == (2, 11, 24) and lengths.tolist() == [10, 5]
-    # padded memory positions do not matter: the memory mask is honoured
-    x, lengths = streams["muq"]
-    changed = dict(
-        streams, muq=(torch.cat([x[:1], torch.cat([x[1:, :4], torch.randn(1, 5, 24)], 1)]), lengths)
-    )
-    assert torch.allclose(fusion(changed)[0][1, :5], out[1, :5], atol=1e-5)
-    assert [len(fusion.condition_modules[n]) for n in CA.order] == [1, 1, 1]
+    assert lengths.tolist() == [11, 5]  # per item, the longest encoder length
+    # every memory is masked with Whisper's lengths (5 for item 1): MuQ's padded position 4
+    # is attended to, what lies beyond 5 is not
+    assert torch.allclose(fusion(_changed_after(streams, "muq", 1, 5))[0][1, :5], out[1, :5])
+    assert not torch.allclose(fusion(_changed_after(streams, "muq", 1, 4))[0][1, :5], out[1, :5])
+
+
+def test_new_modules_are_initialised_as_the_authors_post_init_does():
+    from alarm.model.frontend import init_like_authors
+
+    dims = {"whisper": 64, "w2vbert": 64, "muq": 64, "sslam": 64}
+    adapter = EncoderAdapter(3, 80, 48, AdapterSpec(type="conv", width=64, norm="batch"))
+    fusion = CrossAttentionFusion(replace(CA, width=64, ffn=128), dims, llm_dim=48)
+    for module in (adapter, fusion):
+        init_like_authors(module)
+        for m in module.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d)):
+                assert m.weight.std().item() == pytest.approx(0.02, rel=0.15), m
+                assert m.bias is None or not m.bias.any()
+            if isinstance(m, torch.nn.MultiheadAttention):  # torch's xavier init
+                assert m.in_proj_weight.std().item() > 0.05 and not m.in_proj_bias.any()
+    assert (adapter.layer_fusion.layer_weights == 0).all()  # parameters keep their own
 
 
 def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():

@@ -63,6 +63,24 @@ def build(model_settings, parts):
     return make
 
 
+def test_a_fresh_front_end_is_initialised_as_the_authors_model_class_does(
+    config_with_models, build
+):
+    # Their post_init: Linear and Conv1d N(0, 0.02) with zero bias (torch's default draws
+    # uniform biases), norms 1 and 0; the separators stay std-1 randn.
+    model, _ = build(config_with_models, "al_whisper_r")
+    frontend = model.frontends[0]
+    layers = [
+        m
+        for m in [*frontend.audio_adapter.modules(), *frontend.audio_fusion.modules()]
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d))
+    ]
+    assert layers and all(not m.bias.any() for m in layers)
+    weights = torch.cat([m.weight.flatten() for m in layers])
+    assert weights.std().item() == pytest.approx(0.02, rel=0.05)
+    assert frontend.audio_start_emb.std().item() > 0.5
+
+
 def test_gradients_reach_every_trainable_parameter_and_no_frozen_one(
     config_with_models, parts, build, model_settings, tmp_path
 ):

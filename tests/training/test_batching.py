@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from alarm.training.loop import accumulation_steps, lr_at, scale_gradients
+from alarm.training.loop import accumulation_steps, backward_loss, lr_at, scale_gradients
 from alarm.training.sampler import BatchStream, epoch_batches, padding_fraction
 
 
@@ -48,6 +48,35 @@ def test_gradients_are_the_token_mean_of_the_whole_effective_batch(world):
     p.grad = averaged
     scale_gradients([p], world, tokens)
     assert torch.allclose(p.grad, reference, atol=1e-6)
+
+
+@pytest.mark.parametrize("world", [1, 2])
+def test_micro_batch_normalisation_is_the_authors_trainer_loss(world):
+    """The HF Trainer without a token count: each micro-batch's token mean divided by the
+    accumulation steps, averaged over processes; effective_batch weighs every token alike."""
+    torch.manual_seed(0)
+    weight = torch.randn(3, requires_grad=True)
+    examples = [torch.randn(n, 3) for n in (1, 5, 2, 7, 3, 1, 4, 9)]
+    per_rank = [examples[r::world] for r in range(world)]
+    accum = len(per_rank[0])
+    reference = sum((x @ weight).pow(2).mean() / accum / world for rank in per_rank for x in rank)
+    reference = torch.autograd.grad(reference, weight)[0]
+
+    grads = {"micro_batch": [], "effective_batch": []}
+    for mode, per_mode in grads.items():
+        for rank_examples in per_rank:
+            w = weight.detach().clone().requires_grad_(True)
+            for x in rank_examples:  # one example per micro-batch
+                loss, count = (x @ w).pow(2).sum()[None], torch.tensor([len(x)])
+                backward_loss(loss, count, accum, mode).backward()
+            per_mode.append(w.grad)
+    ddp = {mode: torch.stack(g).mean(0) for mode, g in grads.items()}  # DDP's all-reduce
+    assert torch.allclose(ddp["micro_batch"], reference, atol=1e-6)
+    # the two differ: short micro-batches weigh more per token in the authors' loss
+    p = torch.nn.Parameter(weight.detach().clone())
+    p.grad = ddp["effective_batch"]
+    scale_gradients([p], world, sum(len(x) for x in examples))
+    assert not torch.allclose(p.grad, reference, atol=1e-3)
 
 
 def test_lr_warms_up_then_decays_to_zero():

@@ -35,6 +35,25 @@ class AudioFusion(nn.Module):
         self.fusion_model = fusion
 
 
+def init_like_authors(module: nn.Module, std: float = 0.02) -> None:
+    """Initialise new modules as the authors' model class does: its ``post_init`` applies
+    transformers' generic ``_init_weights`` (4.57) to every submodule, Qwen3's
+    ``initializer_range`` being 0.02. Linear and Conv1d: N(0, std), zero bias;
+    MultiheadAttention: torch's own init (its out_proj, a Linear, keeps N(0, std));
+    norms: weight 1, bias 0. Plain parameters (separators, layer weights, latents) keep
+    their own init."""
+    for m in module.modules():  # parents first, so an out_proj's Linear init comes last
+        if isinstance(m, nn.MultiheadAttention):
+            m._reset_parameters()
+        elif isinstance(m, (nn.Linear, nn.Conv1d)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.LayerNorm, nn.BatchNorm1d)) and m.weight is not None:
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 class AudioFrontEnd(nn.Module):
     """Encoders -> per-encoder adapters -> fusion; two separators frame it in the LLM input."""
 
@@ -51,6 +70,8 @@ class AudioFrontEnd(nn.Module):
         )
         out_dims = {name: a.out_dim for name, a in self.audio_adapter.adapters.items()}
         self.audio_fusion = AudioFusion(build_fusion(spec.fusion, out_dims, llm_dim))
+        init_like_authors(self.audio_adapter)
+        init_like_authors(self.audio_fusion)
         # std-1 random vectors, as the authors initialise them (not scaled to the embeddings)
         self.audio_start_emb = nn.Parameter(torch.randn(1, llm_dim))
         self.audio_end_emb = nn.Parameter(torch.randn(1, llm_dim))

@@ -48,6 +48,7 @@ class CrossAttentionFusion(nn.Module):
     def __init__(self, spec: FusionSpec, in_dims: dict[str, int], llm_dim: int):
         super().__init__()
         self.primary, self.order = spec.primary, list(spec.order)
+        self.own_lengths = spec.lengths == "own"
         width = spec.width
         self.in_proj = nn.ModuleDict({name: nn.Linear(in_dims[name], width) for name in in_dims})
         self.condition_modules = nn.ModuleDict(
@@ -75,17 +76,22 @@ class CrossAttentionFusion(nn.Module):
         query, query_lengths = streams[self.primary]
         h = self.in_proj[self.primary](pad_to(query, T))  # (B, T, width)
         query_mask = padding_mask(query_lengths, T)
+        # The authors' code masks every memory with the primary's (Whisper) lengths and
+        # gives the output the largest encoder length of each item, which can keep a padded
+        # query position or two; lengths "own" masks each memory by its own lengths and
+        # keeps the primary's, so only real positions are attended to and passed on.
         for name in self.order:
             memory, lengths = streams[name]
             memory = self.in_proj[name](pad_to(memory, T))
-            # Each memory is masked by its own lengths; the authors' code masks every
-            # memory with the Whisper lengths, which differ by at most a token or two.
-            memory_mask = padding_mask(lengths, T)
+            memory_mask = padding_mask(lengths, T) if self.own_lengths else query_mask
             for layer in self.condition_modules[name]:
                 h = layer(
                     h, memory, tgt_key_padding_mask=query_mask, memory_key_padding_mask=memory_mask
                 )
-        return self.out_proj(h), query_lengths
+        if self.own_lengths:
+            return self.out_proj(h), query_lengths
+        longest = torch.stack([lengths for _, lengths in streams.values()]).amax(0)
+        return self.out_proj(h), longest
 
 
 class PerceiverAttention(nn.Module):
@@ -180,10 +186,6 @@ class Perceiver(nn.Module):
                 for _ in range(spec.self_attention_layers)
             )
         )
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x: (B, T, in_dim) -> latents (B, n_latents, width)."""

@@ -72,6 +72,20 @@ def lr_at(step: int, peak: float, warmup: int, total: int) -> float:
     return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def backward_loss(
+    loss: torch.Tensor, count: torch.Tensor, accum: int, normalisation: str
+) -> torch.Tensor:
+    """What a micro-batch back-propagates, from its (B,) token-loss sums and (B,) target
+    counts. effective_batch: the sum (``scale_gradients`` divides by the step's tokens);
+    micro_batch: the authors' HF Trainer loss, the micro-batch's token mean over the
+    accumulation steps (their collator gives the Trainer no token count). DDP then
+    averages over processes either way."""
+    if normalisation == "effective_batch":
+        return loss.sum()
+    # A micro-batch without target tokens contributes 0 here (the Trainer's mean is NaN).
+    return loss.sum() / count.sum().clamp(min=1) / accum
+
+
 def scale_gradients(parameters: list[torch.nn.Parameter], world_size: int, tokens: float) -> None:
     """Turn summed (and DDP-averaged) gradients into the gradient of the token-mean loss."""
     for p in parameters:
@@ -297,12 +311,13 @@ def train_step(
             loss, count = run.model(  # (B,) token-loss sums, (B,) target-token counts
                 move_features(batch["features"], device), batch["layouts"], t.max_seq_len
             )
-            acc.backward(loss.sum())
+            acc.backward(backward_loss(loss, count, run.accum, t.loss_normalisation))
         loss_sum += loss.sum().detach()
         tokens += count.sum()
         samples += len(batch["layouts"]) * acc.num_processes
     global_tokens = acc.reduce(tokens, "sum").item()
-    scale_gradients(run.trainable, acc.num_processes, global_tokens)
+    if t.loss_normalisation == "effective_batch":
+        scale_gradients(run.trainable, acc.num_processes, global_tokens)
     acc.clip_grad_norm_(run.trainable, t.grad_clip)
     run.optimizer.step()
     run.scheduler.step()
