@@ -38,6 +38,7 @@ from alarm.data.items import (
     WER_FILTERED_SCHEMA,
 )
 from alarm.specs import InferenceSettings, TrainingSettings, split_engine, with_paths
+from alarm.texts import OURS, load_texts
 
 Config = dict[str, Any]
 Settings = dict[str, Any]
@@ -235,6 +236,18 @@ def _download_pretrained(job: Job):
 
 
 @stage(
+    "fetch_author_texts",
+    "Fetch the authors' instruction texts (their files at a pinned commit, sha256-checked)",
+    arg("--output", required=True, help="the JSON bundle the stages read with --texts"),
+)
+def _fetch_author_texts(job: Job):
+    from alarm.texts.authors import fetch_author_texts
+
+    bundle = fetch_author_texts(Path(job.args.output))
+    print(f"{len(bundle['texts'])} texts from {bundle['repository']}@{bundle['commit'][:7]}")
+
+
+@stage(
     "make_synthetic_corpus",
     "Synthesise the default corpus and benchmark (speech, dialogue, sound, music, instructions)",
     arg("--output", required=True),
@@ -304,6 +317,11 @@ def _audio_filter(job: Job):
 
 SHARD_IO = (arg("--input", required=True), arg("--output", required=True))
 LLM = arg("--llm", required=True, help="the generating model's directory")
+TEXTS = arg(
+    "--texts",
+    default=OURS,
+    help="the instruction texts: ours, or the authors' bundle that fetch-author-texts wrote",
+)
 
 
 def _run_generation(job: Job, process) -> None:
@@ -341,6 +359,7 @@ def _generate_prompts(job: Job):
     "Answer each prompt from A_text with the reasoning LM (R0)",
     *SHARD_IO,
     LLM,
+    TEXTS,
     settings=lambda c: generation_settings(c, "r0"),
     schema=R0_SCHEMA,
     knobs=lambda c: generation_knobs(c, "r0"),
@@ -348,7 +367,10 @@ def _generate_prompts(job: Job):
 def _generate_r0(job: Job):
     from alarm.generation.r0 import generate_r0
 
-    _run_generation(job, generate_r0)
+    texts = load_texts(job.args.texts)
+    _run_generation(
+        job, lambda rows, backend, settings: generate_r0(rows, backend, settings, texts)
+    )
 
 
 def _rephrase_settings(config: Config) -> Settings:
@@ -363,6 +385,7 @@ def _rephrase_settings(config: Config) -> Settings:
     "Rephrase R0 into audio-grounded wording under the thinking budget",
     *SHARD_IO,
     LLM,
+    TEXTS,
     arg("--checker-llm", help="the leak checker's model directory (when the checker is on)"),
     settings=_rephrase_settings,
     schema=REPHRASED_SCHEMA,
@@ -371,8 +394,10 @@ def _rephrase_settings(config: Config) -> Settings:
 def _self_rephrase(job: Job):
     from alarm.generation.rephrase import rephrase
 
+    texts = load_texts(job.args.texts)
+
     def process(rows, backend, settings):
-        return rephrase(rows, backend, settings, _leak_checker(job, backend))
+        return rephrase(rows, backend, settings, texts, _leak_checker(job, backend))
 
     _run_generation(job, process)
 
@@ -639,7 +664,7 @@ def _audio_lm(job: Job):
         raise ConfigError(f"--weights lacks {', '.join(missing)}")
     specs = [with_paths(m, pretrained) for m in models]
     paths = [weights[m["name"]] for m in models]
-    return AudioLM(specs, paths, _inference(job))
+    return AudioLM(specs, paths, _inference(job), texts=load_texts(job.args.texts))
 
 
 @stage(
@@ -648,6 +673,7 @@ def _audio_lm(job: Job):
     *SHARD_IO,
     PRETRAINED,
     pairs_arg("--weights", "MODEL=FILE for the model or each ensemble member", required=True),
+    TEXTS,
     keys=("model",),
     settings=_benchmark_settings,
     knobs=lambda c, model: inference_knobs(c),
@@ -664,7 +690,8 @@ def _benchmark_generate(job: Job):
     "Answer a prompt about an audio file with a trained model or ensemble (e.g. alarm_e)",
     arg("--audio", required=True, help="an audio file (any codec libsndfile reads)"),
     arg("--prompt", required=True),
-    arg("--system", help="system prompt (default: the authors' generic inference prompt)"),
+    arg("--system", help="system prompt (default: the texts' generic inference prompt)"),
+    TEXTS,
     arg(
         "--models-dir",
         default="results/models",
@@ -680,7 +707,10 @@ def _generate(job: Job):
 
     trained = [read_trained(Path(job.args.models_dir) / m["name"]) for m in job.settings["models"]]
     model = AudioLM(
-        [spec for spec, _ in trained], [weights for _, weights in trained], _inference(job)
+        [spec for spec, _ in trained],
+        [weights for _, weights in trained],
+        _inference(job),
+        texts=load_texts(job.args.texts),
     )
     return answer_file(model, job.args.audio, job.args.prompt, job.args.system)
 
@@ -697,7 +727,8 @@ def _generate(job: Job):
     PRETRAINED,
     arg("--audio", required=True, help="an audio file (any codec libsndfile reads)"),
     arg("--prompt", required=True),
-    arg("--system", help="system prompt (default: the authors' generic inference prompt)"),
+    arg("--system", help="system prompt (default: the texts' generic inference prompt)"),
+    TEXTS,
     settings=lambda c: {"inference": inference_settings(c)},
     knobs=lambda c: inference_knobs(c),
 )
@@ -710,7 +741,13 @@ def _generate_released(job: Job):
         with_paths(released_settings(read_released_config(p), Path(p).name), pretrained)
         for p in job.args.released
     ]
-    model = AudioLM(members, job.args.released, _inference(job), load_weights=load_released)
+    model = AudioLM(
+        members,
+        job.args.released,
+        _inference(job),
+        load_weights=load_released,
+        texts=load_texts(job.args.texts),
+    )
     return answer_file(model, job.args.audio, job.args.prompt, job.args.system)
 
 

@@ -12,9 +12,11 @@ from alarm.data.audio import decode, to_mono
 from alarm.data.synthetic import make_synthetic_corpus
 from alarm.files import read_shard
 from alarm.model.alarm_model import build_frontend, save_trained
-from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
 from alarm.registry import inference_knobs, inference_settings
 from alarm.specs import InferenceSettings
+from alarm.texts import load_texts
+
+SYSTEM = load_texts().inference_system()
 
 INFERENCE = {"thinking_budget": 6, "max_tokens": 12, "batch_size": 4}
 
@@ -56,11 +58,11 @@ def test_one_model_answers_every_decodable_item(trained, inference, benchmark_sh
     model = AudioLM([settings], [weights], inference)
     rows = read_shard(benchmark_shard)
     items = [{"uid": r["uid"], "audio": r["audio"], "prompt": r["question"]} for r in rows]
-    responses = model.respond(items, INFERENCE_SYSTEM_PROMPT)
+    responses = model.respond(items, SYSTEM)
     for row, response in zip(rows, responses, strict=True):
         assert (response is None) == bool(row["audio_error"]), row["uid"]
     # Per-item seeds: the same item gets the same response in another batch.
-    again = model.respond(items[::-1], INFERENCE_SYSTEM_PROMPT)[::-1]
+    again = model.respond(items[::-1], SYSTEM)[::-1]
     assert again == responses
 
 
@@ -78,7 +80,7 @@ def test_the_ensemble_hears_the_audio_once_per_member(trained, inference, benchm
     head = 5
     assert torch.equal(both[:head], alone[:head])
     assert both.shape[0] > alone.shape[0] + 10
-    assert isinstance(ensemble.respond([item], INFERENCE_SYSTEM_PROMPT)[0], str)
+    assert isinstance(ensemble.respond([item], SYSTEM)[0], str)
 
 
 def test_benchmark_generation_keeps_every_row_and_counts_those_without_audio(

@@ -1,6 +1,7 @@
 from alarm.data.items import instruction_text
 from alarm.generation.instruction import instruction_responses
-from alarm.generation.r0 import R0_SYSTEM_PROMPT, generate_r0, r0_messages
+from alarm.generation.r0 import generate_r0, r0_messages
+from alarm.texts import load_texts
 
 SETTINGS = {
     "max_tokens": 8,
@@ -9,13 +10,9 @@ SETTINGS = {
 }
 
 
-def test_r0_uses_the_authors_prompt_and_layout(tokenizer):
-    assert R0_SYSTEM_PROMPT == (
-        "You are an audio-understanding model. You will receive audio enclosed in "
-        "<start_audio> ... <end_audio> and a prompt.\nListen to the audio and respond "
-        "directly to the prompt."
-    )
-    messages = r0_messages("[00:00-00:01] hi (duration: 1s)", "Who speaks?")
+def test_r0_messages_put_a_text_between_the_audio_tags_then_the_prompt(tokenizer):
+    messages = r0_messages(load_texts(), "[00:00-00:01] hi (duration: 1s)", "Who speaks?")
+    assert messages[0]["role"] == "system" and "<start_audio>" in messages[0]["content"]
     assert (
         messages[1]["content"]
         == "<start_audio>[00:00-00:01] hi (duration: 1s)<end_audio>\n\nWho speaks?"
@@ -32,7 +29,7 @@ def test_r0_marks_truncation_and_drops_empty_answers(scripted):
         [("reason\n</think>\n\nanswer", "stop"), ("cut in the middle", "length"), ("   ", "stop")]
     )
     backend = scripted(lambda r, c: next(outputs))
-    result = generate_r0(rows, backend, SETTINGS)
+    result = generate_r0(rows, backend, SETTINGS, load_texts())
     assert [r["r0_complete"] for r in result.rows] == [True, False]
     assert [r["r0_finish_reason"] for r in result.rows] == ["stop", "length"]
     assert [(d.uid, d.reason) for d in result.drops] == [("d/2", "empty_response")]

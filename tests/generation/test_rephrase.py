@@ -3,13 +3,15 @@ import pytest
 from alarm.generation.budget import FORCED_CLOSE
 from alarm.generation.parse import ParseError
 from alarm.generation.rephrase import (
-    FEW_SHOT,
     leak_rejected,
     prepare_r0,
     reassemble,
     rephrase,
     rephrase_messages,
 )
+from alarm.texts import load_texts
+
+OURS = load_texts()
 
 SETTINGS = {
     "thinking_budget": 16,
@@ -30,8 +32,11 @@ def test_r0_tags_are_renamed_and_truncation_flagged():
 
 
 def test_messages_hide_a_text_and_show_the_tagged_response():
-    system, user = rephrase_messages("<text_llm_reasoning>\nX\n</text_llm_reasoning>\n\nY")
-    assert len(FEW_SHOT) == 4 and system["content"].count("<MODIFIED_RESPONSE_") == 4
+    row = {"audio_description": "[00:00-00:02] rain |rain|", "prompt": "What falls?"}
+    prepared = "<text_llm_reasoning>\nX\n</text_llm_reasoning>\n\nY"
+    system, user = rephrase_messages(OURS, prepared, row)
+    assert system["content"].count("<MODIFIED_RESPONSE_") == 4  # four worked examples
+    assert "|rain|" not in user["content"] and "What falls?" not in user["content"]
     assert "never complete it" in system["content"]
     assert "<NEW_TEXT_LLM_RESPONSE>\n<text_llm_reasoning>\nX" in user["content"]
     assert "do not try to complete it" in user["content"]
@@ -118,6 +123,7 @@ def test_leak_checker_regenerates_a_bounded_number_of_times(scripted):
             "uid": f"d/{i}/x",
             "dataset": "d",
             "prompt": "p",
+            "audio_description": "a",
             "r0": "The description says rain.\n</think>\n\nRain.",
         }
         for i in range(2)
@@ -126,7 +132,7 @@ def test_leak_checker_regenerates_a_bounded_number_of_times(scripted):
     # item 0 is accepted on its second attempt, item 1 never
     accepted = {item_seed(0, "d/0/x", "leak/1")}
     checker = scripted(lambda r, c: ("ANSWER: NO" if r.seed in accepted else "ANSWER: YES", "stop"))
-    result = rephrase(rows, rephraser, SETTINGS, checker)
+    result = rephrase(rows, rephraser, SETTINGS, OURS, checker)
     assert [r["uid"] for r in result.rows] == ["d/0/x"]
     assert result.rows[0]["rephrase_attempts"] == 2
     assert result.rows[0]["target"] == "I hear rain.\n</think>\n\nRain."

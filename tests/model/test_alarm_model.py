@@ -17,9 +17,6 @@ from alarm.model.alarm_model import (
 )
 from alarm.model.encoders import feature_extractor
 from alarm.model.layout import (
-    ENSEMBLE_INSTRUCTION,
-    ENSEMBLE_PASS,
-    INFERENCE_SYSTEM_PROMPT,
     AudioSegment,
     Text,
     inference_layout,
@@ -27,6 +24,7 @@ from alarm.model.layout import (
     training_layout,
 )
 from alarm.model.loading import load_llm
+from alarm.texts import load_texts
 from alarm.tokenizer import load_tokenizer
 
 
@@ -186,8 +184,8 @@ def test_training_and_inference_layouts(parts):
         Text(("P?<|im_end|>\n<|im_start|>assistant\n<think>\n",)),
         Text(("T",), True),
     ]
-    inference = inference_layout(tok, "P?", INFERENCE_SYSTEM_PROMPT)
-    assert inference[0] == Text((f"<|im_start|>system\n{INFERENCE_SYSTEM_PROMPT}<|im_end|>\n",))
+    inference = inference_layout(tok, "P?", "SYS")
+    assert inference[0] == Text(("<|im_start|>system\nSYS<|im_end|>\n",))
     assert inference[1:] == [
         Text(("<|im_start|>user\n",)),
         AudioSegment(0),
@@ -201,18 +199,19 @@ def test_ensemble_embedding_layout_token_by_token(config_with_models, parts, mod
     frontends = [build_frontend(s, llm.config.hidden_size) for s in members]
     model = ALARMModel(frontends, llm, tok).eval()
     audio = model.encode_audio([_features(s, seconds=(1.0,)) for s in members])
-    layout = inference_layout(tok, "What do you hear?", "SYS", n_segments=2)
+    texts = load_texts()
+    instruction, first, second = (
+        texts.ensemble_instruction(2),
+        texts.ensemble_pass(1, 2),
+        texts.ensemble_pass(2, 2),
+    )
+    layout = inference_layout(tok, "What do you hear?", "SYS", n_segments=2, texts=texts)
     embeds, _ = model.assemble([layout], audio)
     ids = lambda *parts: [t for p in parts for t in tok(p, add_special_tokens=False)["input_ids"]]  # noqa: E731
     table = llm.get_input_embeddings().weight
     expected = []
     expected += [table[i] for i in ids("<|im_start|>system\nSYS<|im_end|>\n")]
-    expected += [
-        table[i]
-        for i in ids(
-            "<|im_start|>user\n", ENSEMBLE_INSTRUCTION.format(n=2), ENSEMBLE_PASS.format(i=1, n=2)
-        )
-    ]
+    expected += [table[i] for i in ids("<|im_start|>user\n", instruction, first)]
     (a0, l0), (a1, l1) = audio
     expected += [
         frontends[0].audio_start_emb[0],
@@ -220,7 +219,7 @@ def test_ensemble_embedding_layout_token_by_token(config_with_models, parts, mod
         frontends[0].audio_end_emb[0],
     ]
     expected += [table[i] for i in ids("\n")]
-    expected += [table[i] for i in ids(ENSEMBLE_PASS.format(i=2, n=2))]
+    expected += [table[i] for i in ids(second)]
     expected += [
         frontends[1].audio_start_emb[0],
         *a1[0, : int(l1[0])],
@@ -231,14 +230,8 @@ def test_ensemble_embedding_layout_token_by_token(config_with_models, parts, mod
     ]
     assert embeds[0].shape[0] == len(expected)
     assert torch.allclose(embeds[0], torch.stack(expected), atol=1e-6)
-    assert ENSEMBLE_INSTRUCTION.format(n=2).startswith("You will hear the same audio 2 times")
-    assert "etc.. Depending" in ENSEMBLE_INSTRUCTION and "differ.Process" in ENSEMBLE_INSTRUCTION
-    assert (
-        ENSEMBLE_PASS.format(i=1, n=2) == "This is what you hear in the audio for the (1/2) time:\n"
-    )
-    assert piece_ids(tok, layout[1]) == ids(
-        "<|im_start|>user\n", ENSEMBLE_INSTRUCTION.format(n=2), ENSEMBLE_PASS.format(i=1, n=2)
-    )
+    # each text piece is tokenised on its own, as the authors build their ids
+    assert piece_ids(tok, layout[1]) == ids("<|im_start|>user\n", instruction, first)
 
 
 def test_checkpoints_hold_no_frozen_backbone_or_encoder_weight(config_with_models, build, tmp_path):

@@ -21,6 +21,7 @@ from alarm.generation.r0 import r0_messages
 from alarm.generation.rephrase import prepare_r0, rephrase_messages
 from alarm.generation.vllm_backend import VLLMBackend
 from alarm.specs import Sampling
+from alarm.texts import load_texts
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +49,9 @@ def prompts(default_run, engine):
     """The reasoning LM's real inputs: chat prompts of the run's R0 and rephrasing stages."""
     asked = read_shard(default_run / shard("prompts", SPEECH))[:3]
     answered = read_shard(default_run / shard("r0", SPEECH))[:3]
-    messages = [r0_messages(r["audio_description"], r["prompt"]) for r in asked]
-    messages += [rephrase_messages(prepare_r0(r["r0"])[0]) for r in answered]
+    texts = load_texts()
+    messages = [r0_messages(texts, r["audio_description"], r["prompt"]) for r in asked]
+    messages += [rephrase_messages(texts, prepare_r0(r["r0"])[0], r) for r in answered]
     return [chat_ids(engine.tokenizer, m) for m in messages]
 
 

@@ -39,6 +39,7 @@ rule benchmark_generate:
     input:
         unpack(evaluated_model),
         image_input("vllm"),
+        **texts_input(),
         questions="results/benchmarks/data/{benchmark}/{shard}.parquet",
     output:
         "results/benchmarks/{benchmark}/{model}/responses/{shard}.parquet",
@@ -61,10 +62,11 @@ rule benchmark_generate:
         settings=lambda w: settings("benchmark_generate", model=w.model),
         pretrained=pairs("pretrained"),
         weights=pairs("weights"),
+        texts=TEXTS,
     shell:
         "alarm benchmark-generate --model {wildcards.model} --input {input.questions} "
-        "--pretrained {params.pretrained} --weights {params.weights} --output {output} "
-        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
+        "--pretrained {params.pretrained} --weights {params.weights} --texts {params.texts} "
+        "--output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 # Every benchmark is scored under both extraction rules: alarm-parity (the authors',

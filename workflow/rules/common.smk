@@ -146,6 +146,17 @@ def shard_files(stage, datasets=DATASETS):
     ]
 
 
+# The instruction texts every LLM stage reads (alarm.texts): ours, or the authors' bundle
+# that fetch_author_texts writes. A stage is given `--texts {params.texts}`.
+AUTHOR_TEXTS = "results/texts/authors.json"
+TEXTS = AUTHOR_TEXTS if config["texts"] == "authors" else "ours"
+
+
+def texts_input():
+    """The authors' texts bundle as an input where the run uses them."""
+    return {"texts": AUTHOR_TEXTS} if TEXTS == AUTHOR_TEXTS else {}
+
+
 def rephrase_models():
     """The rephraser (llm), and the leak checker's model (checker) when the checker is on."""
     rephrase = config["generation"]["rephrase"]

@@ -6,6 +6,7 @@
 rule generate_r0:
     input:
         image_input("vllm"),
+        **texts_input(),
         llm=pretrained_dir(config["generation"]["r0"]["model"]),
         prompts="results/corpus/prompts/{dataset}/{shard}.parquet",
     output:
@@ -27,15 +28,17 @@ rule generate_r0:
         run_knobs=knobs("generate_r0"),
     params:
         settings=settings("generate_r0"),
+        texts=TEXTS,
     shell:
         "alarm generate-r0 --input {input.prompts} --llm {input.llm} --output {output} "
-        "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
+        "--texts {params.texts} --settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
 rule self_rephrase:
     input:
         image_input("vllm"),
         **rephrase_models(),
+        **texts_input(),
         r0="results/corpus/r0/{dataset}/{shard}.parquet",
     output:
         "results/corpus/rephrased/{dataset}/{shard}.parquet",
@@ -56,12 +59,13 @@ rule self_rephrase:
         run_knobs=knobs("self_rephrase"),
     params:
         settings=settings("self_rephrase"),
+        texts=TEXTS,
         checker=lambda w, input: (
             f"--checker-llm {input.checker}" if "checker" in input.keys() else ""
         ),
     shell:
         "alarm self-rephrase --input {input.r0} --llm {input.llm} {params.checker} "
-        "--output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} "
+        "--texts {params.texts} --output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} "
         "> {log} 2>&1"
 
 

@@ -25,6 +25,7 @@ from alarm.model.encoders import feature_extractor
 from alarm.model.layout import inference_layout
 from alarm.model.loading import load_llm
 from alarm.specs import InferenceSettings, ModelSpec
+from alarm.texts import Texts, load_texts
 from alarm.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,11 @@ class AudioLM:
         weights: list[str],
         inference: InferenceSettings,
         load_weights=load_trained_weights,
+        texts: Texts | None = None,
     ):
         llm_path = members[0].llm_path
         self.inference = inference
+        self.texts = texts or load_texts()  # the prompts and ALARM-E's joining lines
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.tokenizer = load_tokenizer(llm_path)
@@ -107,7 +110,10 @@ class AudioLM:
         ]
         audio = self.model.encode_audio(features)
         n = len(self.model.frontends)
-        layouts = [inference_layout(self.tokenizer, p, system, n_segments=n) for p in prompts]
+        layouts = [
+            inference_layout(self.tokenizer, p, system, n_segments=n, texts=self.texts)
+            for p in prompts
+        ]
         embeds, _ = self.model.assemble(layouts, audio)
         return embeds
 
@@ -165,20 +171,27 @@ class AudioLM:
 
 
 def benchmark_generate(model: AudioLM, input: str | Path, output: str | Path):
-    """Answer every question of a benchmark shard (MCQA prompt and system prompt of the authors)."""
-    from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
+    """Answer every question of a benchmark shard (the MCQA prompts of the model's texts)."""
     from alarm.benchmarks.schema import RESPONSE_SCHEMA
     from alarm.files import read_shard
     from alarm.stage import StageOutput, finish_stage
 
     rows = read_shard(input)
     items = [
-        {"uid": r["uid"], "audio": r["audio"], "prompt": mcqa_prompt(r["question"], r["choices"])}
+        {
+            "uid": r["uid"],
+            "audio": r["audio"],
+            "prompt": model.texts.mcqa_user(r["question"], r["choices"]),
+        }
         for r in rows
         if not r["audio_error"]
     ]
     answered = dict(
-        zip([it["uid"] for it in items], model.respond(items, MCQA_SYSTEM_PROMPT), strict=True)
+        zip(
+            [it["uid"] for it in items],
+            model.respond(items, model.texts.mcqa_system()),
+            strict=True,
+        )
     )
     out = [{**r, "response": answered.get(r["uid"])} for r in rows]
     stats = {"no_response": sum(r["response"] is None for r in out)}
@@ -194,10 +207,8 @@ def benchmark_generate(model: AudioLM, input: str | Path, output: str | Path):
 
 def answer_file(model: AudioLM, audio: str | Path, prompt: str, system: str | None) -> int:
     """Print the answer to ``prompt`` about one audio file; 1 if the file does not decode."""
-    from alarm.model.layout import INFERENCE_SYSTEM_PROMPT
-
     item = {"uid": f"cli/{Path(audio).name}", "audio": Path(audio).read_bytes(), "prompt": prompt}
-    (response,) = model.respond([item], system or INFERENCE_SYSTEM_PROMPT)
+    (response,) = model.respond([item], system or model.texts.inference_system())
     if response is None:
         log.error("%s could not be decoded", audio)
         return 1

@@ -17,9 +17,9 @@ from typing import Any
 
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.parse import ParseError, json_string_list, last_answer
-from alarm.generation.texts import text
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
+from alarm.texts import own
 
 CATEGORY_NOTES = {
     "speech": "clips of one person speaking, sometimes with noise or recording artefacts",
@@ -28,9 +28,9 @@ CATEGORY_NOTES = {
     "music": "music: notes, instruments, songs and their qualities",
 }
 
-DESCRIPTION_FORMAT = text("description_format")
-PROMPT_RULES = text("prompt_rules")
-CHECKER_RULES = text("checker_rules")
+DESCRIPTION_FORMAT = own("description_format")
+PROMPT_RULES = own("prompt_rules")
+CHECKER_RULES = own("checker_rules")
 
 VERDICT_LINE = re.compile(
     r"^\s*(\d+)\s*[.)]\s*answerable\s*:\s*(yes|no)\s*;\s*exposes text\s*:\s*(yes|no)\s*$",

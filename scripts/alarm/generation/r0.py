@@ -1,9 +1,9 @@
 """R0: the reasoning LM answers the prompt from A_text (paper §2.1, stage 1 of self-rephrasing).
 
-The system prompt and user layout are the authors' exact strings; 512 tokens
-cover thinking and answer together, so many R0 stop mid-reasoning (no
-``</think>``). The chat template opens the reasoning, so R0 holds only the
-closing tag.
+The system and user messages come from the run's texts (:mod:`alarm.texts`: ours,
+or the authors' for the paper run); 512 tokens cover thinking and answer together,
+so many R0 stop mid-reasoning (no ``</think>``). The chat template opens the
+reasoning, so R0 holds only the closing tag.
 """
 
 from __future__ import annotations
@@ -14,28 +14,23 @@ from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_
 from alarm.generation.parse import THINK_END
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
-
-R0_SYSTEM_PROMPT = (
-    "You are an audio-understanding model. You will receive audio enclosed in "
-    "<start_audio> ... <end_audio> and a prompt.\nListen to the audio and respond directly "
-    "to the prompt."
-)
+from alarm.texts import Texts
 
 
-def r0_messages(a_text: str, prompt: str) -> list[dict[str, str]]:
+def r0_messages(texts: Texts, a_text: str, prompt: str) -> list[dict[str, str]]:
     return [
-        {"role": "system", "content": R0_SYSTEM_PROMPT},
-        {"role": "user", "content": f"<start_audio>{a_text}<end_audio>\n\n{prompt}"},
+        {"role": "system", "content": texts.r0_system()},
+        {"role": "user", "content": texts.r0_user(a_text, prompt)},
     ]
 
 
 def generate_r0(
-    rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any]
+    rows: list[dict[str, Any]], backend: Backend, settings: dict[str, Any], texts: Texts
 ) -> StageOutput:
     sampling = Sampling.from_dict(settings["sampling"])
     requests = [
         Request(
-            chat_ids(backend.tokenizer, r0_messages(r["audio_description"], r["prompt"])),
+            chat_ids(backend.tokenizer, r0_messages(texts, r["audio_description"], r["prompt"])),
             settings["max_tokens"],
             item_seed(settings["seed"], r["uid"], "r0"),
             sampling,

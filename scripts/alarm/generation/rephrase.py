@@ -1,7 +1,7 @@
 """Self-rephrasing (paper §2.1, stage 2): R0 rewritten in audio-grounded wording.
 
-The same frozen reasoning LM rewrites R0 under rules ``I_reph`` (ours, written
-from the paper and the authors' rule list): light edits only, text-oriented
+The same frozen reasoning LM rewrites R0 under rules ``I_reph`` (the run's texts,
+:mod:`alarm.texts`: ours, written from the paper, or the authors'): light edits only, text-oriented
 words replaced by auditory ones, the same structure, length and meaning, and
 a truncated response left truncated. R0's reasoning tags are renamed so the
 rephraser does not take that reasoning for its own. The rephraser's own
@@ -24,16 +24,11 @@ from typing import Any
 from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
 from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
 from alarm.generation.parse import THINK_END, ParseError, after_reasoning, last_answer
-from alarm.generation.texts import data, text
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
+from alarm.texts import Texts
 
 REASONING_OPEN, REASONING_CLOSE = "<text_llm_reasoning>", "</text_llm_reasoning>"
-
-REPHRASE_RULES = text("rephrase_rules")
-FEW_SHOT = [(e["text_llm_response"], e["modified_response"]) for e in data("rephrase_examples")]
-REPHRASE_REQUEST = text("rephrase_request")
-LEAK_CHECKER_RULES = text("leak_checker_rules")
 
 LEAK_VERDICT = re.compile(r"ANSWER:\s*(YES|NO)\s*$", re.IGNORECASE)
 # Pieces of the rephrasing machinery that must never reach a target.
@@ -62,15 +57,14 @@ def prepare_r0(r0: str) -> tuple[str, bool]:
     return text.replace("<think>", REASONING_OPEN).replace(THINK_END, REASONING_CLOSE), complete
 
 
-def rephrase_messages(prepared: str) -> list[dict[str, str]]:
-    examples = "\n\n".join(
-        f"<TEXT_LLM_RESPONSE_{i}>\n{text}\n</TEXT_LLM_RESPONSE_{i}>\n"
-        f"<MODIFIED_RESPONSE_{i}>\n<answer>\n{modified}\n</answer>\n</MODIFIED_RESPONSE_{i}>"
-        for i, (text, modified) in enumerate(FEW_SHOT, 1)
-    )
+def rephrase_messages(texts: Texts, prepared: str, row: dict[str, Any]) -> list[dict[str, str]]:
+    """The rephraser's messages for a prepared R0 of ``row`` (its description and prompt)."""
     return [
-        {"role": "system", "content": REPHRASE_RULES.format(examples=examples)},
-        {"role": "user", "content": REPHRASE_REQUEST.format(response=prepared)},
+        {"role": "system", "content": texts.rephrase_system()},
+        {
+            "role": "user",
+            "content": texts.rephrase_user(prepared, row["audio_description"], row["prompt"]),
+        },
     ]
 
 
@@ -104,10 +98,13 @@ def reassemble(output: str, complete: bool) -> str:
     return target
 
 
-def leak_checker_messages(target: str) -> list[dict[str, str]]:
+def leak_checker_messages(texts: Texts, target: str, row: dict[str, Any]) -> list[dict[str, str]]:
     return [
-        {"role": "system", "content": LEAK_CHECKER_RULES},
-        {"role": "user", "content": f"Response:\n{target}"},
+        {"role": "system", "content": texts.checker_system()},
+        {
+            "role": "user",
+            "content": texts.checker_user(target, row["audio_description"], row["prompt"]),
+        },
     ]
 
 
@@ -122,6 +119,7 @@ def rephrase(
     rows: list[dict[str, Any]],
     backend: Backend,
     settings: dict[str, Any],
+    texts: Texts,
     checker: Backend | None = None,
 ) -> StageOutput:
     sampling = Sampling.from_dict(settings["sampling"])
@@ -136,7 +134,9 @@ def rephrase(
     for attempt in range(tries):
         requests = [
             Request(
-                chat_ids(backend.tokenizer, rephrase_messages(prepared[uid][0])),
+                chat_ids(
+                    backend.tokenizer, rephrase_messages(texts, prepared[uid][0], by_uid[uid])
+                ),
                 limit,
                 item_seed(settings["seed"], uid, f"rephrase/{attempt}"),
                 sampling,
@@ -159,7 +159,9 @@ def rephrase(
             verdicts = checker.generate(
                 [
                     Request(
-                        chat_ids(checker.tokenizer, leak_checker_messages(target)),
+                        chat_ids(
+                            checker.tokenizer, leak_checker_messages(texts, target, by_uid[uid])
+                        ),
                         check["max_tokens"],
                         item_seed(settings["seed"], uid, f"leak/{attempt}"),
                         sampling,

@@ -7,25 +7,16 @@ segment ``i`` (framed by that front end's start/end vectors).
 - training (no system prompt): ``<|im_start|>user\\n`` [audio] ``{prompt}<|im_end|>\\n
   <|im_start|>assistant\\n<think>\\n`` + target (no EOS; loss on the target only);
 - inference: the same after ``<|im_start|>system\\n{system}<|im_end|>\\n``;
-- ALARM-E: the ensemble instruction and one "(i/N) time" line before each
-  model's audio segment; the system prompt only in segment 0.
+- ALARM-E: the ensemble instruction and one line per pass before each model's
+  audio segment (the run's texts, :mod:`alarm.texts`); the system prompt only in
+  segment 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-INFERENCE_SYSTEM_PROMPT = (
-    "You are an audio-understanding model. Listen to the audio and respond to the query."
-)
-# The authors' exact strings ("etc.. " and "differ.Process" included).
-ENSEMBLE_INSTRUCTION = (
-    "You will hear the same audio {n} times and perceive different aspects of it, e.g., "
-    "content description, environment description, speech transcription, sound quality, etc.. "
-    "Depending on the audio the aspects may differ.Process all of the information to make a "
-    "decision.\n\n"
-)
-ENSEMBLE_PASS = "This is what you hear in the audio for the ({i}/{n}) time:\n"
+from alarm.texts import Texts, load_texts
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,11 @@ def training_layout(tokenizer, prompt: str, target: str) -> list[Piece]:
     return [Text((start,)), AudioSegment(0), Text((main,)), Text((target,), is_target=True)]
 
 
-def inference_layout(tokenizer, prompt: str, system: str, n_segments: int = 1) -> list[Piece]:
+def inference_layout(
+    tokenizer, prompt: str, system: str, n_segments: int = 1, texts: Texts | None = None
+) -> list[Piece]:
+    """The inference input; ALARM-E's joining texts from ``texts`` (default: ours)."""
+    texts = texts or load_texts()
     system_turn = tokenizer.apply_chat_template(
         [{"role": "system", "content": system}], tokenize=False, add_generation_prompt=False
     )
@@ -68,14 +63,14 @@ def inference_layout(tokenizer, prompt: str, system: str, n_segments: int = 1) -
         Text(
             (
                 start,
-                ENSEMBLE_INSTRUCTION.format(n=n_segments),
-                ENSEMBLE_PASS.format(i=1, n=n_segments),
+                texts.ensemble_instruction(n_segments),
+                texts.ensemble_pass(1, n_segments),
             )
         ),
     ]
     for i in range(n_segments):
         if i:
-            pieces.append(Text((ENSEMBLE_PASS.format(i=i + 1, n=n_segments),)))
+            pieces.append(Text((texts.ensemble_pass(i + 1, n_segments),)))
         pieces.append(AudioSegment(i))
         pieces.append(Text(("\n", main) if i == n_segments - 1 else ("\n",)))
     return pieces

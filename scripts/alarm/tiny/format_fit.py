@@ -27,7 +27,6 @@ from typing import Any
 
 import torch
 
-from alarm.benchmarks.prompt import MCQA_SYSTEM_PROMPT, mcqa_prompt
 from alarm.data import synthetic
 from alarm.data.describe import audio_description
 from alarm.data.items import instruction_text
@@ -35,8 +34,12 @@ from alarm.generation.backend import chat_ids
 from alarm.generation.prompts_stage import checker_messages, prompt_messages
 from alarm.generation.r0 import r0_messages
 from alarm.generation.rephrase import leak_checker_messages, prepare_r0, rephrase_messages
+from alarm.texts import load_texts
 
 log = logging.getLogger(__name__)
+
+# Tiny models learn the formats of our texts (a tiny run has no authors' texts to fit).
+TEXTS = load_texts()
 
 QUESTIONS = {
     "gender": [
@@ -254,6 +257,7 @@ def teacher_examples(
     for clip in sample_clips(n, seed):
         candidates = teacher_prompts(clip, n_candidates, rng)
         prompt = rng.choice([c for c in candidates if c not in UNANSWERABLE + LEAKY])
+        row = {"audio_description": clip.a_text, "prompt": prompt}
         r0 = teacher_r0(clip, prompt, rng)
         if rng.random() < 0.3:  # a response cut by the 512-token cap
             r0 = r0.split("\n</think>")[0][: rng.randint(40, 200)]
@@ -266,9 +270,9 @@ def teacher_examples(
             )
         if "checker" in roles:
             pairs.append((checker_messages(clip.a_text, candidates), teacher_verdicts(candidates)))
-            pairs.append((leak_checker_messages(r0), teacher_leak_verdict(r0)))
+            pairs.append((leak_checker_messages(TEXTS, r0, row), teacher_leak_verdict(r0)))
         if "reasoner" in roles:
-            pairs.append((r0_messages(clip.a_text, prompt), teacher_r0(clip, prompt, rng)))
+            pairs.append((r0_messages(TEXTS, clip.a_text, prompt), teacher_r0(clip, prompt, rng)))
             question = rng.choice(synthetic.PASSAGES)
             text = instruction_text(
                 question[1][0][0], question[0], rng.choice(["with_context", "no_context"])
@@ -287,8 +291,8 @@ def teacher_examples(
             pairs.append(
                 (
                     [
-                        {"role": "system", "content": MCQA_SYSTEM_PROMPT},
-                        {"role": "user", "content": mcqa_prompt(question, choices)},
+                        {"role": "system", "content": TEXTS.mcqa_system()},
+                        {"role": "user", "content": TEXTS.mcqa_user(question, choices)},
                     ],
                     f"The question asks: {question} Option {pick} fits what I hear.\n</think>\n\n"
                     f"<answer>{pick}</answer>",
@@ -298,7 +302,9 @@ def teacher_examples(
             # The longest copy task: seen twice as often as the others.
             for response in (r0, teacher_r0(clip, prompt, rng)):
                 prepared, _ = prepare_r0(response)
-                pairs.append((rephrase_messages(prepared), teacher_rephrase(prepared, rng)))
+                pairs.append(
+                    (rephrase_messages(TEXTS, prepared, row), teacher_rephrase(prepared, rng))
+                )
     return [
         (
             chat_ids(tokenizer, messages),
