@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
-from alarm.config import load_config, training_settings
-from alarm.specs import TrainingSettings
+from alarm.config import load_config, model_spec, training_settings
+from alarm.model.frontend import AudioFrontEnd
+from alarm.specs import TrainingSettings, with_paths
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = load_config([REPO / "config" / "paper.yaml"])
@@ -74,3 +76,31 @@ def test_the_improved_overlay_changes_only_its_named_switches():
                   ("alarm_ca", "epochs")}  # fmt: skip
     assert changed == switches | paper_text
     assert {k for k in IMPROVED if IMPROVED[k] != PAPER[k]} == {"training", "models"}
+
+
+class _Encoder(torch.nn.Module):
+    """What a front end reads of a frozen encoder: its selected layers and width."""
+
+    def __init__(self, layers, hidden_size):
+        super().__init__()
+        self.layers, self.hidden_size = layers, hidden_size
+
+
+WIDTH = {"whisper": 1280, "w2vbert": 1024, "muq": 1024, "sslam": 768}
+
+
+@pytest.mark.parametrize("model", AUTHORS)
+def test_new_modules_start_as_the_authors_post_init_leaves_them(model):
+    # Their post_init (transformers' generic init): Linear and Conv1d N(0, 0.02), zero bias.
+    spec = with_paths(model_spec(PAPER, model), {}, complete=False)
+    encoders = {n: _Encoder(list(e.layers), WIDTH[n]) for n, e in spec.encoders.items()}
+    frontend = AudioFrontEnd(encoders, spec, llm_dim=2560)
+    layers = [
+        m
+        for part in (frontend.audio_adapter, frontend.audio_fusion)
+        for m in part.modules()
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d))
+    ]
+    assert layers and not any(m.bias.any() for m in layers if m.bias is not None)
+    weights = torch.cat([m.weight.detach().flatten() for m in layers])
+    assert weights.std().item() == pytest.approx(0.02, rel=0.02)
