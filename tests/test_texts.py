@@ -184,3 +184,8 @@ def test_extracted_code_gets_no_builtins_beyond_the_few_it_needs(tmp_path):
     bundle.write_text(json.dumps({"texts": texts}))
     with pytest.raises(TextsError, match="mcqa_system fails"):
         load_bundle(bundle)
+
+
+def test_an_unreachable_repository_is_named(tmp_path):
+    with pytest.raises(TextsError, match="could not fetch Blinorot/ALARM@67c6776"):
+        fetch_author_texts(tmp_path / "authors.json", base_url=f"file://{tmp_path}/nothing")

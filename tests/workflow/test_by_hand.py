@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 from workflow_helpers import CI_ARGS, CONFIG, REPO, SPEECH, SQUAD, TINY, R, alarm, shard, tiny
 
 from alarm.registry import STAGES
+from alarm.texts.authors import PINS
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,7 @@ def same_table(a, b):
     assert pq.read_table(a).equals(pq.read_table(b)), (a, b)
 
 
-def test_every_subcommand_by_hand_gives_the_rules_output(default_run):
+def test_every_subcommand_by_hand_gives_the_rules_output(default_run, monkeypatch):
     w, hand = default_run, default_run / "by_hand"
     hand.mkdir(exist_ok=True)
     ran = set()
@@ -109,9 +110,9 @@ def test_every_subcommand_by_hand_gives_the_rules_output(default_run):
         "--extraction", "alarm-parity", "--scores", str(hand / "scores.json"),
         "--predictions", str(hand / "p.json"))  # fmt: skip
     scores = json.loads((hand / "scores.json").read_text())
-    ran = w / R / "benchmarks/synthetic/alarm_e/alarm-parity"
-    assert scores == json.loads((ran / "scores.json").read_text())
-    assert (hand / "p.jsonl").read_text() == (ran / "predictions.jsonl").read_text()
+    scored = w / R / "benchmarks/synthetic/alarm_e/alarm-parity"
+    assert scores == json.loads((scored / "scores.json").read_text())
+    assert (hand / "p.jsonl").read_text() == (scored / "predictions.jsonl").read_text()
 
     clip = next((w / R / "corpus/sources/synthetic").rglob("*.wav"))
     answer = run("generate", "--model", "alarm_e", "--audio", str(clip), "--prompt", "What?")
@@ -136,6 +137,15 @@ def test_every_subcommand_by_hand_gives_the_rules_output(default_run):
     refused = run_refused(w, "download-corpus", "--dataset", SPEECH, "--output", "x", *CONFIG)
     assert "synthetic" in refused
     ran |= NEEDS_THE_OUTSIDE
+    # The authors' texts: a mirror whose files are not theirs is refused in one line.
+    mirror = hand / "mirror"
+    for path in PINS:
+        (mirror / path).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / path).write_text("def get_system_prompt():\n    return 'x'\n")
+    monkeypatch.setenv("ALARM_AUTHOR_TEXTS_URL", f"file://{mirror}")
+    refused = run_refused(w, "fetch-author-texts", "--output", str(hand / "texts.json"))
+    assert "is not the file this workflow was written against" in refused
+    ran.add("fetch_author_texts")
 
     released = alarm(w, "generate-released", "--help").stdout
     assert "--released" in released

@@ -21,12 +21,14 @@ AFTER_THE_INDEX = (
     {("corpus_index", ()), ("corpus_stats", ()), ("report", ()), ("check_ledgers", ())}
     | {("all", ())}
     | {("train_model", (("model", m),)) for m in TRAINED}
+    | {("benchmark_generate", (("benchmark", "synthetic"), ("model", m), ("shard", "00000")))
+       for m in EVALUATED}
     | {
-        (rule, (("benchmark", "synthetic"), ("model", m), *shard))
+        ("score_benchmark", (("benchmark", "synthetic"), ("extraction", rule), ("model", m)))
         for m in EVALUATED
-        for rule, shard in (("benchmark_generate", (("shard", "00000"),)), ("score_benchmark", ()))
+        for rule in ("alarm-parity", "clean")
     }
-)
+)  # fmt: skip
 
 
 def plan(workdir, *extra_config):

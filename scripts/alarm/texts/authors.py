@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 import json
 import os
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from alarm.fetch import ChecksumError, url_file
+from alarm.fetch import ChecksumError, FetchError, url_file
 from alarm.files import write_json
 from alarm.texts import ARGUMENTS
 
@@ -164,6 +165,10 @@ def fetch_author_texts(
             raise TextsError(
                 f"{_where(path, COMMIT)} is not the file this workflow was written against "
                 f"({err}); the authors' texts are not used until this is resolved"
+            ) from err
+        except (FetchError, subprocess.CalledProcessError) as err:
+            raise TextsError(
+                f"could not fetch {_where(path, COMMIT)} from {base_url}: {err}"
             ) from err
         sources[path] = saved.read_text()
     texts = extract(sources)
