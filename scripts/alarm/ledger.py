@@ -95,10 +95,15 @@ def _rows_of(path: Path) -> int | None:
     return None
 
 
+def ledger_paths(root: str | Path) -> list[Path]:
+    """Every ledger under ``root``, in path order."""
+    return sorted(Path(root).rglob(f"*{LEDGER_SUFFIX}"))
+
+
 def check_ledgers(root: str | Path) -> tuple[int, list[str]]:
     """Check every ledger under ``root``; returns (ledgers checked, problems found)."""
     problems: list[str] = []
-    paths = sorted(Path(root).rglob(f"*{LEDGER_SUFFIX}"))
+    paths = ledger_paths(root)
     for path in paths:
         try:
             ledger = Ledger.read(path)

@@ -24,6 +24,7 @@ from alarm.cluster import (
 from alarm.config import check_references, training_settings
 from alarm.registry import STAGES
 from alarm.sharding import shard_name
+from alarm.texts import OURS
 
 
 # Without containers, jobs run the `alarm` command of the environment running Snakemake
@@ -149,7 +150,7 @@ def shard_files(stage, datasets=DATASETS):
 # The instruction texts every LLM stage reads (alarm.texts): ours, or the authors' bundle
 # that fetch_author_texts writes. A stage is given `--texts {params.texts}`.
 AUTHOR_TEXTS = "results/texts/authors.json"
-TEXTS = AUTHOR_TEXTS if config["texts"] == "authors" else "ours"
+TEXTS = AUTHOR_TEXTS if config["texts"] == "authors" else OURS
 
 
 def texts_input():

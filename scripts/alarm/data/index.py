@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from alarm.data.items import VARIANTS, instruction_text
 from alarm.files import read_shard, write_shard
-from alarm.ledger import LEDGER_SUFFIX, Drop, Ledger, ledger_path
+from alarm.ledger import Drop, Ledger, ledger_path, ledger_paths
 from alarm.tokenizer import load_tokenizer
 
 INDEX_SCHEMA = pa.schema(
@@ -168,7 +168,7 @@ def filter_drops(ledger_root: str | Path, categories: Mapping[str, str]) -> dict
     """Per Table 1 group and corpus stage: rows in, and rows dropped per reason, summed over
     the ledgers under ``ledger_root``; ``categories`` maps each dataset to its category."""
     drops: dict[str, dict[str, dict[str, Any]]] = {}
-    for path in sorted(Path(ledger_root).rglob(f"*{LEDGER_SUFFIX}")):
+    for path in ledger_paths(ledger_root):
         ledger = Ledger.read(path)
         dataset = _dataset_of(ledger, categories)
         groups = ["Total"] if dataset is None else [TABLE1_GROUPS[categories[dataset]], "Total"]

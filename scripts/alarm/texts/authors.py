@@ -117,20 +117,27 @@ def extract(sources: Mapping[str, str], commit: str = COMMIT) -> dict[str, dict[
     return texts
 
 
-def _builder(entry: dict[str, Any]) -> Callable[..., str]:
+def _builder(name: str, entry: dict[str, Any]) -> Callable[..., str]:
     namespace: dict[str, Any] = {"__builtins__": BUILTINS}
     if "function" in entry:
         exec(compile(entry["source"], entry["file"], "exec"), namespace)
         return namespace[entry["function"]]
     code = compile(entry["source"], entry["file"], "eval")
-    if entry["variable"] == "extra_input_str":
-        return lambda n: eval(code, namespace, {"feature_extractor": [None] * n})
-    return lambda i, n: eval(code, namespace, {"feature_extractor": [None] * n, "i": i - 1})
+
+    def build(*args: int) -> str:
+        # Our (i, n), 1-based, as their loop's names: its index from 0 over n extractors.
+        given = dict(zip(ARGUMENTS[name], args, strict=True))
+        names = {"feature_extractor": [None] * given["n"]}
+        if "i" in given:
+            names["i"] = given["i"] - 1
+        return eval(code, namespace, names)
+
+    return build
 
 
 def builders(texts: dict[str, dict[str, Any]]) -> dict[str, Callable[..., str]]:
     """Our texts' builders from the extracted code; each is tried once on sample arguments."""
-    built = {name: _builder(entry) for name, entry in texts.items()}
+    built = {name: _builder(name, entry) for name, entry in texts.items()}
     samples = {
         "description": "[00:00-00:01] a dog barks",
         "prompt": "What do you hear?",
