@@ -12,6 +12,9 @@ The CLI (:mod:`alarm.cli`) and the Snakefile (``workflow/rules/common.smk``)
 both read this registry, so a stage run by hand with ``--configfile`` and the
 same stage run by a rule receive the same settings by construction. Paths never
 come from the configuration: every file a stage reads arrives as an argument.
+
+Stages are declared in an order rows can flow through them (each after the stages
+whose outputs it reads); the corpus drop table lists the stages in this order.
 """
 
 from __future__ import annotations
@@ -535,7 +538,9 @@ def _corpus_stats(job: Job):
     from alarm.report.tables import corpus_table, drops_table
 
     a = job.args
-    stats = corpus_stats(a.train, a.validation, a.ledgers, job.settings["categories"])
+    stats = corpus_stats(
+        a.train, a.validation, a.ledgers, job.settings["categories"], stage_order=list(STAGES)
+    )
     print(json.dumps(stats, indent=2) if a.json else corpus_table(stats) + drops_table(stats))
     if a.output:
         write_json(stats, a.output)

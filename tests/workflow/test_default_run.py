@@ -8,6 +8,8 @@ import pytest
 import yaml
 from workflow_helpers import CI_ARGS, REPO, check_ledgers, planned_jobs, snakemake
 
+from alarm.ledger import Ledger, ledger_path, ledger_paths
+from alarm.registry import STAGES
 from alarm.report.tables import display
 
 pytestmark = pytest.mark.slow
@@ -59,6 +61,22 @@ def test_the_default_workflow_runs_to_the_report(default_run):
             lines = (scored / rule / "predictions.jsonl").read_text().splitlines()
             assert len(lines) == items
             assert ("n_fallback" in scores) == (rule == "alarm-parity")
+
+
+def test_the_registry_declares_stages_in_the_order_rows_flow_and_the_drop_table_follows_it(
+    default_run,
+):
+    corpus = default_run / "results" / "corpus"
+    declared = list(STAGES)
+    for path in ledger_paths(corpus):
+        ledger = Ledger.read(path)
+        for source in ledger.inputs:
+            if ledger_path(default_run / source).exists():
+                upstream = Ledger.read(ledger_path(default_run / source)).stage
+                assert declared.index(upstream) < declared.index(ledger.stage), (upstream, ledger)
+    stats = json.loads((corpus / "stats.json").read_text())
+    stages = list(stats["drops"]["Total"])
+    assert stages == sorted(stages, key=declared.index) and "corpus_index" in stages
 
 
 def test_the_snakemake_html_report_holds_the_report_the_radar_and_training(default_run):

@@ -138,19 +138,6 @@ def corpus_index(
     return ledger
 
 
-# The corpus stages in the order rows flow through them (the order of the drop table).
-CORPUS_STAGES = (
-    "collect",
-    "audio_filter",
-    "train_val_split",
-    "generate_prompts",
-    "generate_r0",
-    "self_rephrase",
-    "answer_length_filter",
-    "instruction_responses",
-    "wer_filter",
-    "corpus_index",
-)
 TABLE1_ORDER = ("Speech", "Sound", "Music", "Instruction", "Total")
 
 
@@ -164,9 +151,12 @@ def _dataset_of(ledger: Ledger, datasets: Mapping[str, str]) -> str | None:
     return None
 
 
-def filter_drops(ledger_root: str | Path, categories: Mapping[str, str]) -> dict[str, Any]:
+def filter_drops(
+    ledger_root: str | Path, categories: Mapping[str, str], stage_order: Sequence[str] = ()
+) -> dict[str, Any]:
     """Per Table 1 group and corpus stage: rows in, and rows dropped per reason, summed over
-    the ledgers under ``ledger_root``; ``categories`` maps each dataset to its category."""
+    the ledgers under ``ledger_root``; ``categories`` maps each dataset to its category.
+    Stages are listed in ``stage_order`` (the order rows flow), any other stage after them."""
     drops: dict[str, dict[str, dict[str, Any]]] = {}
     for path in ledger_paths(ledger_root):
         ledger = Ledger.read(path)
@@ -179,7 +169,7 @@ def filter_drops(ledger_root: str | Path, categories: Mapping[str, str]) -> dict
             entry["rows_in"] += ledger.rows_in
             for reason, n in ledger.dropped.items():
                 entry["dropped"][reason] = entry["dropped"].get(reason, 0) + n
-    order = {stage: i for i, stage in enumerate(CORPUS_STAGES)}
+    order = {stage: i for i, stage in enumerate(stage_order)}
     return {
         group: {
             stage: {**entry, "dropped": dict(sorted(entry["dropped"].items()))}
@@ -197,6 +187,7 @@ def corpus_stats(
     validation: str | Path,
     ledger_root: str | Path | None = None,
     categories: Mapping[str, str] | None = None,
+    stage_order: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Table 1 of the paper: elements, hours and unique prompts per category, total/train/val;
     with ``ledger_root``, also what each corpus stage dropped (``filter_drops``)."""
@@ -228,5 +219,5 @@ def corpus_stats(
         "datasets": sorted({r["dataset"] for rs in by_split.values() for r in rs}),
     }
     if ledger_root is not None:
-        stats["drops"] = filter_drops(ledger_root, categories or {})
+        stats["drops"] = filter_drops(ledger_root, categories or {}, stage_order)
     return stats
