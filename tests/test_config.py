@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alarm.config import ConfigError, load_config, validate_config
+from alarm.config import ConfigError, load_config, moving_revisions, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -15,6 +15,17 @@ def test_both_configurations_validate(default_config, paper_config):
     assert default_config["training"]["grad_clip"] == 1.0  # a schema default filled in
     assert len(paper_config["datasets"]) == 33
     assert paper_config["generation"]["rephrase"]["thinking_budget"] == 1536
+
+
+def test_every_hub_revision_of_the_paper_run_is_a_commit_but_sslam_s(paper_config):
+    # No public pin of SSLAM's hub repo was found (the authors load its main branch).
+    [moving] = moving_revisions(paper_config)
+    assert moving.startswith("pretrained.sslam.hub: ta012/SSLAM_AS2M_Finetuned@main is a branch")
+    config = copy.deepcopy(paper_config)
+    config["datasets"]["cameo"]["source"]["revision"] = "v1.0"
+    assert any(
+        m.startswith("datasets.cameo.source: amu-cai/CAMEO@v1.0") for m in moving_revisions(config)
+    )
 
 
 def test_paper_config_registers_every_corpus_and_model(paper_config):

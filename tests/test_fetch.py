@@ -554,6 +554,18 @@ def test_hub_snapshot_records_every_file_at_its_commit(tmp_path, monkeypatch):
     assert len(hub.calls) == 4  # recorded: no new call
 
 
+def test_a_branch_revision_is_fetched_at_its_commit_with_a_warning_naming_it(
+    tmp_path, monkeypatch, caplog
+):
+    hub = _FakeHub({"config.json": b"{}"}).install(monkeypatch)
+    fetch.hub_snapshot("ta012/SSLAM_AS2M_Finetuned", "main", tmp_path / "a", repo_type="model")
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "'main' is not a commit" in warning and f"revision: {hub.commit}" in warning
+    caplog.clear()
+    fetch.hub_snapshot("ta012/SSLAM_AS2M_Finetuned", hub.commit, tmp_path / "b")
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_hub_snapshot_does_not_retry_a_missing_repo(tmp_path, monkeypatch):
     from huggingface_hub.errors import RepositoryNotFoundError
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,28 @@ def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
     for path in paths:
         _deep_merge(config, yaml.safe_load(Path(path).read_text()) or {})
     return validate_config(config)
+
+
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def moving_revisions(config: Any, where: str = "") -> list[str]:
+    """A warning for every hub revision of ``config`` that names a branch or tag, not a
+    commit: what a later download of it gets may differ."""
+    if isinstance(config, list):
+        return [m for i, v in enumerate(config) for m in moving_revisions(v, f"{where}[{i}]")]
+    if not isinstance(config, dict):
+        return []
+    found = []
+    revision = config.get("revision")
+    if isinstance(revision, str) and not COMMIT.fullmatch(revision):
+        found.append(
+            f"{where}: {config.get('repo', '?')}@{revision} is a branch or tag, not a commit; "
+            "pin a commit (its download logs and records the one it got)"
+        )
+    for key, value in config.items():
+        found += moving_revisions(value, f"{where}.{key}" if where else str(key))
+    return found
 
 
 def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:

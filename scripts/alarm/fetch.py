@@ -321,6 +321,12 @@ def hub_snapshot(
         try:
             api = HfApi(token=_hf_token())
             info = api.repo_info(repo, repo_type=repo_type, revision=revision)
+            if info.sha != revision:
+                log.warning(
+                    "%s: revision %r is not a commit, so another download may differ; this "
+                    "one is commit %s: pin it in the configuration (revision: %s)",
+                    repo, revision, info.sha, info.sha,
+                )  # fmt: skip
             snapshot_download(
                 repo_id=repo,
                 repo_type=repo_type,

@@ -29,7 +29,14 @@ from typing import Any
 
 from alarm.benchmarks.extract import EXTRACTION_MODES
 from alarm.benchmarks.schema import BENCHMARK_SCHEMA, RESPONSE_SCHEMA
-from alarm.config import DEFAULT_CONFIG, ConfigError, load_config, model_spec, training_settings
+from alarm.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    load_config,
+    model_spec,
+    moving_revisions,
+    training_settings,
+)
 from alarm.data.items import (
     INSTRUCTION_SCHEMA,
     ITEM_SCHEMA,
@@ -836,6 +843,8 @@ def _validate_config(job: Job):
         f"ok: {len(config['datasets'])} datasets, {len(config['models'])} models, "
         f"{len(config['benchmarks'])} benchmarks"
     )
+    for warning in moving_revisions(config):
+        print(f"warning: {warning}")
 
 
 @stage(

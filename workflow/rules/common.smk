@@ -21,7 +21,7 @@ from alarm.cluster import (
     preemption_warning,
     profile_problems,
 )
-from alarm.config import check_references, training_settings
+from alarm.config import check_references, moving_revisions, training_settings
 from alarm.registry import STAGES
 from alarm.sharding import shard_name
 from alarm.texts import OURS
@@ -97,6 +97,8 @@ def check_run():
         warning = preemption_warning(ask_slurm("scontrol", "show", "config"))
         if warning:
             logger.warning(f"Warning: {warning}")
+    for moving in moving_revisions(config):
+        logger.warning(f"Warning: {moving}")
     if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method:
         problems += apptainer_args_problems(workflow.deployment_settings.apptainer_args)
         # Each image the jobs to run use must hold this checkout (its build record says),
