@@ -1,5 +1,8 @@
 """The DAG itself: both configurations build with every stage, the schema guards it."""
 
+import re
+
+import pytest
 import yaml
 from workflow_helpers import REPO, planned_jobs, snakemake
 
@@ -8,8 +11,10 @@ PAPER_STAGES = {
     "audio_filter", "generate_prompts", "generate_r0", "self_rephrase", "instruction_responses",
     "wer_filter", "answer_length_filter", "train_val_split", "corpus_index", "corpus_stats",
     "train_model", "download_benchmark", "convert_benchmark", "benchmark_generate",
-    "score_benchmark", "report", "check_ledgers",
+    "score_benchmark", "report", "check_ledgers", "fetch_author_texts",
 }  # fmt: skip
+# The stages whose instructions are texts (alarm.texts): ours, or the authors' in the paper run.
+TEXT_STAGES = {"generate_r0", "self_rephrase", "benchmark_generate"}
 
 
 def test_the_paper_dag_has_every_stage_corpus_model_and_benchmark(tmp_path):
@@ -33,6 +38,35 @@ def test_the_paper_dag_has_every_stage_corpus_model_and_benchmark(tmp_path):
     assert len(set(scored)) == len(scored) == 5 * 8 * 2
     assert {rule for *_, rule in scored} == {"alarm-parity", "clean"}
     assert {"vllm", "train"} == {w["name"] for rule, w in jobs if rule == "gpu_smoke_test"}
+
+
+def shell_commands(dry_run_output):
+    """(rule, inputs, shell command) of every job a `snakemake -n -p` output plans."""
+    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output)
+    return [
+        (head[1], inputs[1] if inputs else "", re.search(r"Shell command: (.*)", block)[1])
+        for block in blocks
+        if (head := re.match(r"(?:local)?rule (\w+):", block.strip()))
+        for inputs in [re.search(r"input: (.*)", block)]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "texts"), [("paper.yaml", "results/texts/authors.json"), ("config.yaml", "ours")]
+)
+def test_each_text_stage_is_given_the_run_s_texts(tmp_path, config, texts):
+    out = snakemake(
+        "-n", "-p", "--configfile", str(REPO / "config" / config), workdir=tmp_path
+    ).stdout
+    commands = shell_commands(out)
+    given = {rule for rule, _, cmd in commands if f" --texts {texts} " in f"{cmd} "}
+    assert given == TEXT_STAGES
+    texted = [(inputs, cmd) for rule, inputs, cmd in commands if rule in TEXT_STAGES]
+    assert texted and all(f" --texts {texts} " in f"{cmd} " for _, cmd in texted)
+    # the bundle is an input, so its rule runs first (and a new bundle reruns the stages)
+    assert all((texts in inputs.split(", ")) == (texts != "ours") for inputs, _ in texted)
+    fetched = [rule for rule, *_ in commands if rule == "fetch_author_texts"]
+    assert len(fetched) == (texts != "ours")
 
 
 def test_the_default_dag_runs_from_synthetic_sources(tmp_path):
