@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from alarm.files import atomic_path, read_shard, write_shard
+from alarm.files import atomic_path, read_jsonl, read_shard, write_shard
 from alarm.sharding import make_uid, shard_name, shard_of, stable_hash
 
 SCHEMA = pa.schema([("uid", pa.string()), ("value", pa.int64())])
@@ -87,3 +87,9 @@ def test_row_groups_for_random_access(tmp_path):
     rows = [{"uid": f"{i:03d}", "value": i} for i in range(40)]
     write_shard(rows, tmp_path / "r.parquet", SCHEMA, row_group_size=16)
     assert pq.ParquetFile(tmp_path / "r.parquet").num_row_groups == 3
+
+
+def test_read_jsonl_skips_blank_lines(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"id": 1}\n\n{"id": 2}\n   \n', encoding="utf-8")
+    assert list(read_jsonl(path)) == [{"id": 1}, {"id": 2}]

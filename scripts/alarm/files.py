@@ -90,6 +90,14 @@ def read_shard(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
     return pq.read_table(path, columns=list(columns) if columns else None).to_pylist()
 
 
+def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
+    """The records of a JSON Lines file, blank lines skipped."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
 def count_rows(path: str | os.PathLike) -> int:
     """Number of rows of a Parquet file, from its footer."""
     return pq.ParquetFile(path).metadata.num_rows

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from alarm import fetch
 from alarm.benchmarks.converters import CHOICE_KEYS, SourceRecord, lettered_choices
+from alarm.files import read_jsonl
 
 REPO = "ddwang2000/MMSU"
 # The authors pin the metadata and the audio at different revisions.
@@ -22,22 +22,18 @@ def download(dest: Path) -> None:
 
 def records(source_dir: Path) -> list[SourceRecord]:
     out = []
-    with open(source_dir / METADATA, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            # The authors' metadata file adds the option list to each record.
-            rec["choices"] = [rec[key] for key in CHOICE_KEYS if key in rec]
-            out.append(
-                SourceRecord(
-                    id=str(rec["id"]),
-                    question=str(rec["question"]),
-                    choices=lettered_choices(rec),
-                    answer=str(rec["answer_gt"]),
-                    category=str(rec["category"]),
-                    audio_path=source_dir / rec["audio_path"][1:],  # "/audio/x.wav"
-                    record=rec,
-                )
+    for rec in read_jsonl(source_dir / METADATA):
+        # The authors' metadata file adds the option list to each record.
+        rec["choices"] = [rec[key] for key in CHOICE_KEYS if key in rec]
+        out.append(
+            SourceRecord(
+                id=str(rec["id"]),
+                question=str(rec["question"]),
+                choices=lettered_choices(rec),
+                answer=str(rec["answer_gt"]),
+                category=str(rec["category"]),
+                audio_path=source_dir / rec["audio_path"][1:],  # "/audio/x.wav"
+                record=rec,
             )
+        )
     return out
