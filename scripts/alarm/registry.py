@@ -204,11 +204,19 @@ def members(config: Config, model: str) -> list[str]:
 
 # --- foundation ----------------------------------------------------------------------------
 
+TEXTS = arg(
+    "--texts",
+    default=OURS,
+    help="the instruction texts: ours, or the authors' bundle that fetch-author-texts wrote",
+)
+
 
 @stage(
     "make_tiny_model",
-    "Write a tiny randomly initialised model of a pretrained role's real architecture",
+    "Write a tiny randomly initialised model of a pretrained role's real architecture "
+    "(a tiny LM then learns the stages' output formats for their messages in --texts)",
     arg("--output", required=True),
+    TEXTS,
     keys=("role",),
     settings=lambda c, role: {
         "spec": c["pretrained"][role]["tiny"],
@@ -220,7 +228,7 @@ def _make_tiny_model(job: Job):
     from alarm.tiny.models import make_tiny_model
 
     s = job.settings
-    make_tiny_model(s["spec"], job.args.output, s["seed"], s["n_candidates"])
+    make_tiny_model(s["spec"], job.args.output, s["seed"], s["n_candidates"], job.args.texts)
 
 
 def _hub(config: Config, role: str) -> Settings:
@@ -327,11 +335,6 @@ def _audio_filter(job: Job):
 
 SHARD_IO = (arg("--input", required=True), arg("--output", required=True))
 LLM = arg("--llm", required=True, help="the generating model's directory")
-TEXTS = arg(
-    "--texts",
-    default=OURS,
-    help="the instruction texts: ours, or the authors' bundle that fetch-author-texts wrote",
-)
 
 
 def _run_generation(job: Job, process) -> None:

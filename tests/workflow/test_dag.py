@@ -60,7 +60,7 @@ def test_each_text_stage_is_given_the_run_s_texts(tmp_path, config, texts):
     ).stdout
     commands = shell_commands(out)
     given = {rule for rule, _, cmd in commands if f" --texts {texts} " in f"{cmd} "}
-    assert given == TEXT_STAGES
+    assert given - {"make_tiny_model"} == TEXT_STAGES  # the tiny LMs: the next test
     texted = [(inputs, cmd) for rule, inputs, cmd in commands if rule in TEXT_STAGES]
     assert texted and all(f" --texts {texts} " in f"{cmd} " for _, cmd in texted)
     # the bundle is an input, so its rule runs first (and a new bundle reruns the stages)
@@ -89,3 +89,20 @@ def test_a_config_with_an_unknown_key_fails_at_dag_build(tmp_path):
     )
     assert result.returncode != 0
     assert "max_token" in result.stdout + result.stderr
+
+
+def test_a_tiny_run_with_the_authors_texts_fits_its_tiny_lms_to_them(tmp_path):
+    overlay = tmp_path / "texts.yaml"
+    overlay.write_text("texts: authors\n")
+    config = [str(REPO / "config" / "config.yaml"), str(overlay)]
+    out = snakemake("-n", "-p", "--configfile", *config, workdir=tmp_path).stdout
+    tiny = {
+        re.search(r"--role (\w+)", cmd)[1]: (inputs, cmd)
+        for rule, inputs, cmd in shell_commands(out)
+        if rule == "make_tiny_model"
+    }
+    bundle = "results/texts/authors.json"
+    fitted = {role for role, (inputs, cmd) in tiny.items() if f"--texts {bundle}" in cmd}
+    assert fitted == {"rlm", "prompt_llm"}  # the format-fitted LMs; the encoders take none
+    assert all((bundle in inputs) == (role in fitted) for role, (inputs, _) in tiny.items())
+    assert all("--texts ours" in cmd for role, (_, cmd) in tiny.items() if role not in fitted)

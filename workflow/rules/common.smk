@@ -160,6 +160,12 @@ def texts_input():
     return {"texts": AUTHOR_TEXTS} if TEXTS == AUTHOR_TEXTS else {}
 
 
+def fitted_texts(role):
+    """The texts a tiny role learns the stages' formats for: the run's for a format-fitted
+    LM (alarm.tiny.format_fit), none (ours, unused) for the others."""
+    return TEXTS if "format_fit" in config["pretrained"][role]["tiny"] else OURS
+
+
 def rephrase_models():
     """The rephraser (llm), and the leak checker's model (checker) when the checker is on."""
     rephrase = config["generation"]["rephrase"]

@@ -4,6 +4,7 @@
 rule make_tiny_model:
     input:
         image_input("train"),
+        texts=lambda w: [fitted_texts(w.role)] if fitted_texts(w.role) != OURS else [],
     output:
         directory("results/pretrained/tiny/{role}"),
     log:
@@ -21,9 +22,10 @@ rule make_tiny_model:
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("make_tiny_model", role=w.role),
+        texts=lambda w: fitted_texts(w.role),
     shell:
         "alarm make-tiny-model --role {wildcards.role} --output {output} "
-        "--settings {params.settings:q} > {log} 2>&1"
+        "--texts {params.texts} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule download_pretrained:

@@ -4,7 +4,8 @@ A randomly initialised tiny Qwen3 would answer every stage with noise, so the
 laptop-scale run would drop every item at its first parse. Before the
 pipeline runs, the tiny prompt LM and reasoning LM are trained for a few
 hundred steps on completions a deterministic teacher writes for the stages'
-real prompts (the very messages the stages build) about synthetic clips:
+real prompts (the very messages the stages build, in the run's texts: ours, or
+the authors' with ``texts: authors``) about synthetic clips:
 candidate lists in ``<answer>`` tags, numbered checker verdicts, reasoning
 closed by ``</think>``, rephrasings in the tagged layout, leak verdicts.
 The tiny models then produce parseable output often enough to carry items
@@ -34,12 +35,9 @@ from alarm.generation.backend import chat_ids
 from alarm.generation.prompts_stage import checker_messages, prompt_messages
 from alarm.generation.r0 import r0_messages
 from alarm.generation.rephrase import leak_checker_messages, prepare_r0, rephrase_messages
-from alarm.texts import load_texts
+from alarm.texts import OURS, Texts, load_texts
 
 log = logging.getLogger(__name__)
-
-# Tiny models learn the formats of our texts (a tiny run has no authors' texts to fit).
-TEXTS = load_texts()
 
 QUESTIONS = {
     "gender": [
@@ -248,9 +246,10 @@ def teacher_leak_verdict(target: str) -> str:
 
 
 def teacher_examples(
-    roles: list[str], tokenizer, n: int, seed: int, n_candidates: int
+    roles: list[str], tokenizer, n: int, seed: int, n_candidates: int, texts: Texts
 ) -> list[tuple[list[int], list[int]]]:
-    """(prompt ids, completion ids) pairs for the given roles; completions end with <|im_end|>."""
+    """(prompt ids, completion ids) pairs for the given roles, the stages' messages built from
+    ``texts``; completions end with <|im_end|>."""
     rng = random.Random(seed)
     end = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
     pairs: list[tuple[list[dict[str, str]], str]] = []
@@ -270,9 +269,9 @@ def teacher_examples(
             )
         if "checker" in roles:
             pairs.append((checker_messages(clip.a_text, candidates), teacher_verdicts(candidates)))
-            pairs.append((leak_checker_messages(TEXTS, r0, row), teacher_leak_verdict(r0)))
+            pairs.append((leak_checker_messages(texts, r0, row), teacher_leak_verdict(r0)))
         if "reasoner" in roles:
-            pairs.append((r0_messages(TEXTS, clip.a_text, prompt), teacher_r0(clip, prompt, rng)))
+            pairs.append((r0_messages(texts, clip.a_text, prompt), teacher_r0(clip, prompt, rng)))
             question = rng.choice(synthetic.PASSAGES)
             text = instruction_text(
                 question[1][0][0], question[0], rng.choice(["with_context", "no_context"])
@@ -291,8 +290,8 @@ def teacher_examples(
             pairs.append(
                 (
                     [
-                        {"role": "system", "content": TEXTS.mcqa_system()},
-                        {"role": "user", "content": TEXTS.mcqa_user(question, choices)},
+                        {"role": "system", "content": texts.mcqa_system()},
+                        {"role": "user", "content": texts.mcqa_user(question, choices)},
                     ],
                     f"The question asks: {question} Option {pick} fits what I hear.\n</think>\n\n"
                     f"<answer>{pick}</answer>",
@@ -303,7 +302,7 @@ def teacher_examples(
             for response in (r0, teacher_r0(clip, prompt, rng)):
                 prepared, _ = prepare_r0(response)
                 pairs.append(
-                    (rephrase_messages(TEXTS, prepared, row), teacher_rephrase(prepared, rng))
+                    (rephrase_messages(texts, prepared, row), teacher_rephrase(prepared, rng))
                 )
     return [
         (
@@ -315,9 +314,10 @@ def teacher_examples(
 
 
 def format_fit(
-    model_dir: str | Path, spec: dict[str, Any], seed: int, n_candidates: int
+    model_dir: str | Path, spec: dict[str, Any], seed: int, n_candidates: int, texts: str = OURS
 ) -> dict[str, float]:
-    """Fit the tiny LM in ``model_dir`` to the teacher's completions and save it in place."""
+    """Fit the tiny LM in ``model_dir`` to the teacher's completions of the stages' messages
+    in the run's ``texts`` (ours, or the authors' bundle), and save it in place."""
     from transformers import AutoModelForCausalLM
 
     from alarm.tokenizer import load_tokenizer
@@ -331,6 +331,7 @@ def format_fit(
         n=max(64, spec["steps"] // 2),
         seed=seed,
         n_candidates=n_candidates,
+        texts=load_texts(texts),
     )
     vocab = sorted({t for _, completion in examples for t in completion})
     remap = torch.full((model.config.vocab_size,), -1, dtype=torch.long)

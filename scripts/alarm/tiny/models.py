@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from safetensors import safe_open
 
+from alarm.texts import OURS
 from alarm.tiny.tokenizers import QWEN3_VOCAB_SIZE, qwen3_tokenizer, whisper_tokenizer
 
 log = logging.getLogger(__name__)
@@ -217,12 +218,14 @@ BUILDERS = {
 }
 
 
-def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidates: int) -> None:
+def make_tiny_model(
+    spec: dict[str, Any], out: str | Path, seed: int, n_candidates: int, texts: str = OURS
+) -> None:
     """Write a tiny random model described by ``spec`` (config ``pretrained.<role>.tiny``).
 
     A tiny LM with a ``format_fit`` block is then taught the generation stages' output
-    formats (see :mod:`alarm.tiny.format_fit`); ``n_candidates`` is the prompt
-    stage's list length it learns.
+    formats for their messages in ``texts`` (see :mod:`alarm.tiny.format_fit`);
+    ``n_candidates`` is the prompt stage's list length it learns.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,7 +234,7 @@ def make_tiny_model(spec: dict[str, Any], out: str | Path, seed: int, n_candidat
     if "format_fit" in spec:
         from alarm.tiny.format_fit import format_fit
 
-        format_fit(out, spec["format_fit"], seed, n_candidates)
+        format_fit(out, spec["format_fit"], seed, n_candidates, texts)
     n_params = 0
     for file in out.glob("*.safetensors"):
         with safe_open(file, "pt") as weights:
