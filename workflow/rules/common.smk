@@ -160,10 +160,10 @@ def texts_input():
     return {"texts": AUTHOR_TEXTS} if TEXTS == AUTHOR_TEXTS else {}
 
 
-def fitted_texts(role):
-    """The texts a tiny role learns the stages' formats for: the run's for a format-fitted
-    LM (alarm.tiny.format_fit), none (ours, unused) for the others."""
-    return TEXTS if "format_fit" in config["pretrained"][role]["tiny"] else OURS
+def format_fitted(role):
+    """Whether a tiny role is an LM fitted to the stages' formats in the run's texts
+    (alarm.tiny.format_fit); the other tiny roles read no texts."""
+    return "format_fit" in config["pretrained"][role]["tiny"]
 
 
 def rephrase_models():

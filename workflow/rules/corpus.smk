@@ -4,7 +4,7 @@
 rule make_tiny_model:
     input:
         image_input("train"),
-        texts=lambda w: [fitted_texts(w.role)] if fitted_texts(w.role) != OURS else [],
+        unpack(lambda w: texts_input() if format_fitted(w.role) else {}),
     output:
         directory("results/pretrained/tiny/{role}"),
     log:
@@ -22,7 +22,7 @@ rule make_tiny_model:
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("make_tiny_model", role=w.role),
-        texts=lambda w: fitted_texts(w.role),
+        texts=lambda w: TEXTS if format_fitted(w.role) else OURS,
     shell:
         "alarm make-tiny-model --role {wildcards.role} --output {output} "
         "--texts {params.texts} --settings {params.settings:q} > {log} 2>&1"
