@@ -470,21 +470,6 @@ def _wer_filter(job: Job):
 
 
 @stage(
-    "answer_length_filter",
-    "Drop targets outside the token range (backbone tokenizer, no special tokens)",
-    *SHARD_IO,
-    arg("--tokenizer", required=True, help="the backbone's directory (its tokenizer)"),
-    settings=lambda c: c["filters"]["answer_tokens"],
-    schema=TARGETS_SCHEMA,
-)
-def _answer_length_filter(job: Job):
-    from alarm.data.filters import answer_length_filter
-
-    a = job.args
-    answer_length_filter(job.settings, a.tokenizer, a.input, a.output)
-
-
-@stage(
     "train_val_split",
     "Assign each item of a corpus to train or validation (10%%, seeded; the official split; none)",
     arg("--inputs", nargs="+", required=True, help="the corpus's raw shards"),
@@ -504,6 +489,21 @@ def _train_val_split(job: Job):
 
     a = job.args
     train_val_split(a.dataset, job.settings, a.inputs, a.output)
+
+
+@stage(
+    "answer_length_filter",
+    "Drop targets outside the token range (backbone tokenizer, no special tokens)",
+    *SHARD_IO,
+    arg("--tokenizer", required=True, help="the backbone's directory (its tokenizer)"),
+    settings=lambda c: c["filters"]["answer_tokens"],
+    schema=TARGETS_SCHEMA,
+)
+def _answer_length_filter(job: Job):
+    from alarm.data.filters import answer_length_filter
+
+    a = job.args
+    answer_length_filter(job.settings, a.tokenizer, a.input, a.output)
 
 
 @stage(

@@ -218,21 +218,26 @@ def test_an_image_that_does_not_hold_the_checkout_is_named_with_its_rebuild(tmp_
 # The stand-in: images made by fake_apptainer.py from the real definitions.
 
 
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory):
-    """(run, env): the TEST DOUBLE on PATH and a working directory where the data and
-    train images were built as the rule does (alarm.images.build)."""
+def _apptainer_on_path(root: Path) -> dict[str, str]:
+    """An environment with the TEST DOUBLE first on PATH, logging its calls under root."""
     if shutil.which("bwrap") is None:
         pytest.fail("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
-    root = tmp_path_factory.mktemp("stand_in")
     bin_dir = root / "bin"
     bin_dir.mkdir()
     fake_apptainer.install(bin_dir)
-    env = dict(
+    return dict(
         os.environ,
         PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]),
         FAKE_APPTAINER_LOG=str(root / "calls.jsonl"),
     )
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory):
+    """(run, env): the TEST DOUBLE on PATH and a working directory where the data and
+    train images were built as the rule does (alarm.images.build)."""
+    root = tmp_path_factory.mktemp("stand_in")
+    env = _apptainer_on_path(root)
     workdir = root / "run"
     workdir.mkdir()
     for name in ("data", "train"):
@@ -380,6 +385,30 @@ def test_an_image_that_does_not_hold_the_checkout_stops_the_run_before_any_job(b
     assert "containers/data.sif does not hold this checkout: envs/data.txt changed" in out
     assert "`snakemake --force containers/data.sif` and your run's --configfile" in out
     assert calls.read_text() == before and shard.stat().st_mtime == mtime  # nothing ran
+
+
+def test_a_paper_launch_names_its_moving_revisions_and_missing_images_before_any_job(tmp_path):
+    # The paper run as a user would first launch it, with images not yet built: onstart warns
+    # of each hub revision that is not a commit, then stops, naming the missing image.
+    env = _apptainer_on_path(tmp_path)
+    unbuilt = tmp_path / "unbuilt.yaml"
+    unbuilt.write_text("containers: {build: false}\n")
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    run = snakemake(
+        "--configfile", str(REPO / "config/paper.yaml"), str(unbuilt), "--sdm", "apptainer",
+        "--cores", "1", "results/pretrained/hub/sslam", workdir=workdir, env=env, check=False,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out[-3000:]
+    warnings = [line for line in out.splitlines() if "is a branch or tag, not a commit" in line]
+    assert warnings == [
+        "Warning: pretrained.sslam.hub: ta012/SSLAM_AS2M_Finetuned@main is a branch or tag, "
+        "not a commit; pin a commit (its download logs and records the one it got)"
+    ]
+    assert "the run cannot start:\n  containers/data.sif is missing" in out
+    assert not Path(env["FAKE_APPTAINER_LOG"]).exists()  # nothing ran in an image
+    assert not (workdir / "results").exists()
 
 
 def test_a_failed_job_is_explained_without_alarm_on_the_path(stand_in, tmp_path):
