@@ -73,6 +73,25 @@ def apptainer_args_problems(args: str) -> list[str]:
     return problems
 
 
+# Variables that make any Python read other code than its own installation's.
+HOST_PYTHON_VARIABLES = ("PYTHONPATH", "PYTHONHOME")
+
+
+def host_environment_problems(environ: Mapping[str, str]) -> list[str]:
+    """Variables of the launching shell that would override the images' Python.
+
+    sbatch exports the whole environment to every job and Apptainer passes it into the
+    image, so a ``PYTHONPATH`` or ``PYTHONHOME`` set on the login node (``module load
+    python`` often does) would make each job's Python in /opt/venv load the host's code.
+    """
+    return [
+        f"{name} is set, and every job's image would get it (over its /opt/venv): "
+        f"`unset {name}` (or `module unload` the module that sets it) and launch again"
+        for name in HOST_PYTHON_VARIABLES
+        if environ.get(name)
+    ]
+
+
 def gpu_model_problems(models: Iterable[str], gres: str | None) -> list[str]:
     """GPU model names the profile asks for that no node's GRES offers.
 

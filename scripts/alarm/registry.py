@@ -609,6 +609,14 @@ TRAINING_KNOBS = ("num_workers", "checkpoint_every")
     arg("--run-dir", required=True, help="where the model, metrics and checkpoints go"),
     PRETRAINED,
     pairs_arg("--init", "ENCODER=FILE: an adapter loaded from another model's weights"),
+    # A run knob (raising a time limit retrains nothing) of its own: it is the rule's runtime
+    # resource, which a profile may override, so --knobs (read from the config) cannot hold it.
+    arg(
+        "--time-limit-minutes",
+        type=float,
+        help="the job's time limit: training checkpoints and exits non-zero before it, "
+        "and a rerun resumes (none: no limit)",
+    ),
     keys=("model",),
     settings=_train_settings,
     knobs=lambda c, model: {k: training_settings(c, model)[k] for k in TRAINING_KNOBS},
@@ -621,7 +629,8 @@ def _train_model(job: Job):
     model = with_paths(job.settings["model"], job.pairs("pretrained"), job.pairs("init"))
     training = TrainingSettings.from_dict(job.settings["training"] | job.knobs)
     a = job.args
-    train(model, training, job.settings["datasets"], a.train, a.validation, a.run_dir)
+    datasets = job.settings["datasets"]
+    train(model, training, datasets, a.train, a.validation, a.run_dir, a.time_limit_minutes)
 
 
 # --- inference and benchmarks (paper §4) -------------------------------------------------------

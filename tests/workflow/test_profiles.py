@@ -8,6 +8,7 @@ from alarm.cluster import (
     apptainer_args_problems,
     explain_failures,
     gpu_model_problems,
+    host_environment_problems,
     preemption_warning,
     profile_problems,
 )
@@ -34,6 +35,9 @@ def test_the_site_profile_holds_only_what_differs_per_site():
     assert h200["executor"] == "slurm" and h200["software-deployment-method"] == "apptainer"
     assert "--nv" in h200["apptainer-args"] and h200["slurm-requeue"] is True
     assert h200["local-cores"] <= 4  # downloads run on the login node
+    # No job arrays: plugin 2.8.0 leaves array jobs it was handed unsubmitted while
+    # Snakemake counts them as running, and the run can stall (plugin issue #473).
+    assert "slurm-array-jobs" not in h200
     assert set(h200["default-resources"]) == {"slurm_account", "slurm_partition"}
     assert set(h200["set-resources"]) == GPU_RULES  # CPU rules keep the CPU defaults
     for rule, resources in h200["set-resources"].items():
@@ -108,9 +112,11 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
                 assert f"--gpus=CHANGE_ME_gpu_model:{wanted}" in call, (rule, call)
             else:
                 assert "--gpus" not in call and "--gres" not in call, (rule, call)
-    train = sorted(lines["train_model"])[0][0]
-    assert "--signal=USR1@600" in train and "--cpus-per-task=64" in train
-    assert "--mem 480000" in train and "-t 4320" in train
+    train, train_shell = sorted(lines["train_model"])[0]
+    assert "--cpus-per-task=64" in train and "--mem 480000" in train and "-t 4320" in train
+    # its 4 GPUs on one node (--gpus counts the job's); no signal: the loop stops itself
+    assert "--nodes=1" in train and "--signal" not in train
+    assert "--time-limit-minutes 4320 " in train_shell
 
 
 def test_every_gpu_rule_of_the_workflow_is_in_the_profiles():
@@ -166,6 +172,15 @@ def test_an_unset_scratch_is_named_before_any_submission():
     assert apptainer_args_problems("") == []  # a run with no Apptainer arguments
 
 
+def test_a_launch_whose_python_variables_would_reach_the_images_is_refused():
+    (problem,) = host_environment_problems({"PYTHONPATH": "/apps/python/3.11/site", "HOME": "/h"})
+    assert problem.startswith("PYTHONPATH is set") and "`unset PYTHONPATH`" in problem
+    assert [p.split()[0] for p in host_environment_problems({"PYTHONHOME": "/apps"})] == [
+        "PYTHONHOME"
+    ]
+    assert host_environment_problems({"PYTHONPATH": "", "HOME": "/h"}) == []
+
+
 def test_a_gpu_model_the_cluster_does_not_have_is_named():
     gres = "gpu:h200:8(S:0-1)\n(null)\n"
     (problem,) = gpu_model_problems(["H200", "h200"], gres)
@@ -181,7 +196,7 @@ def test_multi_node_training_launches_one_task_per_node_in_the_image(tmp_path):
     ((sbatch, shell),) = _sbatch_lines(tmp_path / "run", two_nodes)["train_model_multinode"]
     assert "--nodes=2" in sbatch and "--ntasks=2" in sbatch and "--gres=gpu:4" in sbatch
     assert "--gpus" not in sbatch and "--cpus-per-task=64" in sbatch
-    assert "--signal=USR1@600" in sbatch
+    assert "--signal" not in sbatch and "--time-limit-minutes 4320 " in shell
     assert "srun --nodes=2 --ntasks-per-node=1 --cpus-per-task=64 --kill-on-bad-exit=1" in shell
     # the profile's Apptainer arguments (GPUs, the scratch, the HF cache), the rendezvous
     assert "apptainer exec --home $PWD --nv --bind /s --env HF_HOME=/s/hf_home" in shell

@@ -17,6 +17,7 @@ from alarm.cluster import (
     apptainer_args_problems,
     explain_failures,
     gpu_model_problems,
+    host_environment_problems,
     image_problems,
     preemption_warning,
     profile_problems,
@@ -80,8 +81,9 @@ wildcard_constraints:
 
 def check_run():
     """Stop before any submission when the SLURM profile still lacks cluster settings, or
-    a run in Apptainer lacks an image it does not build or uses one that does not hold
-    this checkout's code, pins and definition."""
+    a run in Apptainer lacks an image it does not build, uses one that does not hold
+    this checkout's code, pins and definition, or would hand the images the launching
+    shell's PYTHONPATH or PYTHONHOME."""
     executor = workflow.executor_plugin.name if workflow.executor_plugin else None
     default_resources = workflow.resource_settings.default_resources
     args = default_resources.args if default_resources is not None else []
@@ -101,6 +103,7 @@ def check_run():
         logger.warning(f"Warning: {moving}")
     if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method:
         problems += apptainer_args_problems(workflow.deployment_settings.apptainer_args)
+        problems += host_environment_problems(os.environ)
         # Each image the jobs to run use must hold this checkout (its build record says),
         # but those this run (re)builds. onstart runs once the DAG is built, before any job.
         jobs = list(workflow.dag.needrun_jobs())
@@ -207,9 +210,12 @@ def resources(family):
     return config["resources"][family]
 
 
-def memory(family):
-    """A family's memory times the attempt: a job SLURM killed for memory gets more."""
-    return lambda wildcards, attempt: resources(family)["mem_mb"] * attempt
+def memory(family, most=None):
+    """A family's memory times the attempt, at most `most` times: a job SLURM killed for
+    memory gets more."""
+    return lambda wildcards, attempt: resources(family)["mem_mb"] * min(
+        attempt, most or attempt
+    )
 
 
 def pretrained_dir(role):

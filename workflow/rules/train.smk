@@ -1,6 +1,15 @@
 # Training (paper §3): the five single-encoder models, then ALARM-CA (the four
 # single-encoder adapters loaded and frozen) and ALARM-P (AL-Whisper-Instruct-R's
 # Whisper adapter loaded and frozen, Perceivers from scratch).
+#
+# A training job is handed its time limit (--time-limit-minutes): before it, the loop saves
+# a checkpoint and exits non-zero, and the rule's retry resumes. Not a SLURM signal
+# (--signal): it reaches every process of the step, and the step's leader (Snakemake's
+# jobstep, or accelerate's launcher) dies of it and takes the training down unsaved.
+
+# Retries follow time limits, not memory: one doubling covers a job killed for memory, and
+# more (1.44, 1.92 TB at paper scale) would exceed a node and keep its other GPUs idle.
+TRAINING_MEMORY = memory("training", most=2)
 
 
 rule train_model:
@@ -29,12 +38,11 @@ rule train_model:
     threads: resources("training")["threads"]
     resources:
         cpus_per_task=resources("training")["threads"],
-        mem_mb=memory("training"),
+        mem_mb=TRAINING_MEMORY,
         runtime=resources("training")["runtime"],
+        # --gpus counts the job's GPUs, which SLURM could otherwise spread over two nodes
+        nodes=1,
         gpu=resources("training")["gpu"],
-        # SLURM warns 10 minutes before the time limit; the loop checkpoints and exits,
-        # and the retry resumes from that checkpoint.
-        slurm_extra="--signal=USR1@600",
         run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
         settings=lambda w: settings("train_model", model=w.model),
@@ -45,6 +53,7 @@ rule train_model:
         "alarm train-model --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "
+        "--time-limit-minutes {resources.runtime} "
         "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
@@ -78,7 +87,7 @@ rule train_model_multinode:
         tasks=lambda w: training_settings(config, w.model)["nodes"],
         tasks_per_gpu=0,
         mpi="srun",
-        mem_mb=memory("training"),
+        mem_mb=TRAINING_MEMORY,
         runtime=resources("training")["runtime"],
         # per node (--gpus would count the whole job's GPUs)
         gres=(
@@ -86,7 +95,6 @@ rule train_model_multinode:
             if resources("training")["gpu"]
             else ""
         ),
-        slurm_extra="--signal=USR1@600",
         apptainer_args=workflow.deployment_settings.apptainer_args,
         run_knobs=lambda w: knobs("train_model", model=w.model),
     params:
@@ -106,6 +114,7 @@ rule train_model_multinode:
         "alarm train-model --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "
+        "--time-limit-minutes {resources.runtime} "
         "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 

@@ -2,10 +2,10 @@
 and the training settings they were made under (``training.json``, for the record: whether
 to resume is decided by the fingerprint in ``progress.json``).
 
-Written every ``checkpoint_every`` steps (and on SIGTERM/SIGUSR1, which SLURM
-sends before preemption) into ``<run_dir>/checkpoint/`` by building a new
-directory and swapping it in, so a kill at any moment leaves either the old
-or the new checkpoint whole. A restarted run resumes from it; on the CPU the
+Written every ``checkpoint_every`` steps (and when a run stops before its job's
+time limit) into ``<run_dir>/checkpoint/`` by building a new directory and
+swapping it in, so a kill at any moment leaves either the old or the new
+checkpoint whole. A restarted run resumes from it; on the CPU the
 result is bit-identical to an uninterrupted run. A checkpoint written under
 other settings, or for another corpus index, is ignored.
 """

@@ -11,7 +11,8 @@ saved; the encoders and the LLM stay frozen in eval mode.
 
 ``train`` reads top to bottom: ``setup`` builds everything, ``resume`` picks up
 a matching checkpoint, then each step is ``train_step``, a log line, and every
-``eval_every`` steps ``evaluate``, every ``checkpoint_every`` steps a checkpoint.
+``eval_every`` steps ``evaluate``, every ``checkpoint_every`` steps a checkpoint; near
+the job's time limit a checkpoint and an exit, which the rule's retry resumes from.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import json
 import logging
 import math
 import random
-import signal
 import sys
 import time
 from collections import defaultdict
@@ -109,18 +109,31 @@ def _fingerprint(settings: dict[str, Any], files: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-class _Preemption:
-    """SLURM signals preemption with SIGTERM (or SIGUSR1 with --signal); finish the step, save."""
+# A run stops this long before its job's time limit (a quarter of a shorter limit), which
+# leaves time for the step under way, an evaluation, the checkpoint, and the job's start
+# before this process began (Snakemake, Apptainer), which its clock does not see.
+STOP_MARGIN_MINUTES = 15
+# The exit of a run stopped before its time limit, its checkpoint saved: a failure to
+# Snakemake, whose retry resumes from the checkpoint.
+STOPPED_EXIT = 143
 
-    def __init__(self):
-        self.requested = False
-        for sig in (signal.SIGTERM, signal.SIGUSR1):
-            signal.signal(sig, self._handle)
 
-    def _handle(self, signum, frame):
-        del frame
-        log.warning("signal %d: saving a checkpoint after this step", signum)
-        self.requested = True
+def stop_time(time_limit_minutes: float | None) -> float | None:
+    """The ``time.monotonic()`` by which a job with this time limit stops; None: never."""
+    if time_limit_minutes is None:
+        return None
+    margin = min(STOP_MARGIN_MINUTES, time_limit_minutes / 4)
+    return time.monotonic() + 60 * (time_limit_minutes - margin)
+
+
+def time_is_up(accelerator, stop_at: float | None) -> bool:
+    """Whether every rank stops after this step: true as soon as one rank's clock has passed
+    its ``stop_at``. The ranks decide together, so none goes on into a step (or a
+    checkpoint's barriers) that the others never join."""
+    if stop_at is None:  # the same on every rank: they share the command line
+        return False
+    due = torch.tensor(float(time.monotonic() >= stop_at), device=accelerator.device)
+    return accelerator.reduce(due, "sum").item() > 0
 
 
 @dataclass
@@ -364,9 +377,14 @@ def train(
     train_index: str,
     validation_index: str,
     run_dir: str,
+    time_limit_minutes: float | None = None,
 ) -> dict:
     """Train model ``m`` by recipe ``t``; ``categories`` maps every dataset of the
-    configuration to its category (validation losses are reported per category)."""
+    configuration to its category (validation losses are reported per category).
+
+    With a ``time_limit_minutes`` (the job's), a run that would not finish in time stops
+    before the limit: it saves a checkpoint and exits with ``STOPPED_EXIT``."""
+    stop_at = stop_time(time_limit_minutes)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     run = setup(m, t, categories, train_index, validation_index)
@@ -386,7 +404,6 @@ def train(
         log.info("initial validation loss %.4f", progress.initial_val_loss)
 
     run.model.train()
-    preemption = _Preemption()
     micro_batches = train_batches(run, progress.step, t)
     bar = tqdm(
         total=run.total_steps,
@@ -421,11 +438,21 @@ def train(
                 progress.step,
                 {"val/loss": val} | {f"val/{g}": v for g, v in by_group.items()},
             )
-        stop = preemption.requested
+        stop = progress.step < run.total_steps and time_is_up(run.accelerator, stop_at)
         if progress.step % t.checkpoint_every == 0 or stop:
             save_progress(run, progress, t, run_dir)
         if stop:
-            raise SystemExit(143)  # preempted: SLURM requeues, the rerun resumes
+            log.warning(
+                "stopped at step %d of %d before the job's time limit (%g min): checkpoint "
+                "saved; the rule's retry resumes from it",
+                progress.step,
+                run.total_steps,
+                time_limit_minutes,
+            )
+            bar.close()
+            if writer is not None:
+                writer.close()
+            raise SystemExit(STOPPED_EXIT)
     bar.close()
 
     elapsed = time.perf_counter() - start
