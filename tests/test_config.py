@@ -126,3 +126,17 @@ def test_configfiles_merge_left_to_right(tmp_path):
     config = load_config([REPO / "config" / "config.yaml", override])
     assert config["generation"]["r0"]["max_tokens"] == 77
     assert config["generation"]["r0"]["model"] == "rlm"
+
+
+def test_a_leak_checker_on_another_model_must_leave_room_for_its_vllm_engine():
+    paper = [REPO / "config" / "paper.yaml"]
+    config = load_config(paper)
+    rephrase = config["generation"]["rephrase"]
+    rephrase["leak_checker"]["enabled"] = True  # prompt_llm beside the rephraser's rlm
+    with pytest.raises(ConfigError, match=r"gpu_memory_utilization: 0.95 for each of two vLLM"):
+        validate_config(config)
+    rephrase["engine"]["gpu_memory_utilization"] = 0.45
+    validate_config(config)
+    rephrase["leak_checker"]["model"] = rephrase["model"]  # one engine serves both
+    rephrase["engine"]["gpu_memory_utilization"] = 0.95
+    validate_config(config)

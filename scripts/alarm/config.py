@@ -81,6 +81,7 @@ def check_references(config: dict[str, Any]) -> None:
     checker_role = config["generation"]["rephrase"]["leak_checker"]["model"]
     if checker_role not in roles:
         problems.append(f"generation.rephrase.leak_checker.model: unknown role {checker_role!r}")
+    problems += _check_checker_memory(config)
     for dataset, spec in config["datasets"].items():
         for model in spec["train_for"]:
             if model not in trained:
@@ -110,6 +111,32 @@ def check_references(config: dict[str, Any]) -> None:
             problems.append(f"evaluation.models: unknown model {model!r}")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+# vLLM's default share of GPU memory, and the most two engines of one job can each take
+# (each checks at start that its share is still free; the CUDA context takes some).
+VLLM_DEFAULT_MEMORY, TWO_ENGINES_MEMORY = 0.9, 0.45
+
+
+def _check_checker_memory(config: dict[str, Any]) -> list[str]:
+    """A leak checker on another model than the rephraser's starts a second vLLM engine in
+    the rephrasing job, with the same engine settings: both must fit one GPU."""
+    rephrase = config["generation"]["rephrase"]
+    checker = rephrase["leak_checker"]
+    if not (
+        config["generation"]["backend"] == "vllm"
+        and checker["enabled"]
+        and checker["model"] != rephrase["model"]
+    ):
+        return []
+    share = rephrase.get("engine", {}).get("gpu_memory_utilization") or VLLM_DEFAULT_MEMORY
+    if share <= TWO_ENGINES_MEMORY:
+        return []
+    return [
+        f"generation.rephrase.engine.gpu_memory_utilization: {share} for each of two vLLM "
+        f"engines (the rephraser {rephrase['model']!r} and the leak checker "
+        f"{checker['model']!r}) in one job; set it to {TWO_ENGINES_MEMORY} or less"
+    ]
 
 
 def _check_architecture(name: str, model: dict[str, Any], trained: set[str]) -> list[str]:

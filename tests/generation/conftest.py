@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alarm.generation.backend import Request, Result
+from alarm.generation.backend import Request, Result, within_context
 from alarm.tiny.tokenizers import qwen3_tokenizer
 
 
@@ -16,13 +16,18 @@ class ScriptedBackend:
     tokenizer's ids of the text.
     """
 
-    def __init__(self, tokenizer, script, hidden: int = 4):
+    def __init__(self, tokenizer, script, hidden: int = 4, max_model_len: int = 1 << 20):
         self.tokenizer = tokenizer
         self.script = script
         self.calls: list[list[Request]] = []
         self.table = torch.nn.Embedding(len(tokenizer), hidden)
+        self.max_model_len = max_model_len
 
     def generate(self, requests: list[Request]) -> list[Result]:
+        # The real backends' context rule: only the requests that fit are sent (and recorded).
+        return within_context(requests, self.max_model_len, self._generate)
+
+    def _generate(self, requests: list[Request]) -> list[Result]:
         self.calls.append(list(requests))
         out = []
         for request in requests:
@@ -42,5 +47,5 @@ def tokenizer():
 
 @pytest.fixture
 def scripted(tokenizer):
-    """Make a scripted backend: ``scripted(script)``."""
-    return lambda script: ScriptedBackend(tokenizer, script)
+    """Make a scripted backend: ``scripted(script, max_model_len=...)``."""
+    return lambda script, **options: ScriptedBackend(tokenizer, script, **options)

@@ -52,3 +52,23 @@ def test_embedding_prompts_are_extended_with_embeddings(tokenizer, scripted):
     assert torch.equal(second.prompt_embeds[:5], prompt)
     assert torch.equal(second.prompt_embeds[5:], backend.embed(extra))
     assert result.text == "thinking" + FORCED_CLOSE + "ok"
+
+
+def test_a_prompt_that_fills_the_context_is_answered_without_being_sent(scripted):
+    # vLLM refuses a whole batch for one prompt of max_model_len positions or more.
+    backend = scripted(lambda r, c: ("ok", "stop"), max_model_len=10)
+    short, full, edge = (Request(list(range(n)), 5, n, Sampling()) for n in (3, 10, 8))
+    results = backend.generate([short, full, edge])
+    assert [r.finish_reason for r in results] == ["stop", "prompt_too_long", "stop"]
+    assert results[1].text == "" and results[1].token_ids == []
+    (sent,) = backend.calls
+    # The others go out; one near the limit may only fill the context.
+    assert [(r.seed, r.max_tokens) for r in sent] == [(3, 5), (8, 2)]
+
+
+def test_an_item_whose_second_pass_would_not_fit_keeps_its_first_pass(scripted):
+    backend = scripted(lambda r, c: ("I keep thinking", "length"), max_model_len=12)
+    (result,) = generate_with_budget(backend, [Request([1] * 5, 50, 0)], budget=4, max_tokens=50)
+    assert len(backend.calls) == 1  # pass 2 (pass 1 + the closing) was never sent
+    assert (result.text, result.finish_reason) == ("I keep thinking", "prompt_too_long")
+    assert (result.passes, result.forced_close) == (1, False)

@@ -96,3 +96,16 @@ def test_benchmark_generation_keeps_every_row_and_counts_those_without_audio(
     ledger = json.loads((tmp_path / "responses.parquet.ledger.json").read_text())
     assert ledger["rows_in"] == ledger["rows_out"] == 4
     assert ledger["stats"]["no_response"] == 1
+
+
+def test_a_prompt_that_fills_the_context_gets_no_response(
+    trained, inference, benchmark_shard, tmp_path
+):
+    settings, weights = trained["al_whisper_r"]
+    short = InferenceSettings.from_dict(inference.to_dict() | {"max_model_len": 8})
+    model = AudioLM([settings], [weights], short)
+    output = tmp_path / "responses.parquet"
+    benchmark_generate(model, benchmark_shard, output)
+    assert [r["response"] for r in read_shard(output)] == [None] * 4
+    ledger = json.loads((tmp_path / "responses.parquet.ledger.json").read_text())
+    assert ledger["rows_out"] == 4 and ledger["stats"]["no_response"] == 4

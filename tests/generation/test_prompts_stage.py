@@ -123,3 +123,13 @@ def test_stage_keeps_candidates_and_verdicts_and_records_each_failure(scripted):
         "d/4/x": "candidates_unparseable",
     }
     assert result.stats["candidate_lists_of_other_length"] == 2
+
+
+def test_a_prompt_that_fills_the_context_is_a_recorded_drop(scripted):
+    backend = scripted(lambda r, c: ("never sent", "stop"), max_model_len=8)
+    result = generate_prompts(_rows(2), backend, SETTINGS)
+    assert {d.uid: d.reason for d in result.drops} == {
+        "d/0/x": "prompt_too_long",
+        "d/1/x": "prompt_too_long",
+    }
+    assert backend.calls == [] and result.rows == []

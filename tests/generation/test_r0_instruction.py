@@ -59,3 +59,14 @@ def test_instruction_stage_answers_each_variant_without_a_system_prompt(scripted
     )
     only = instruction_responses(rows, backend, SETTINGS | {"variants": ["with_context"]}).rows[0]
     assert only["response_no_context"] is None
+
+
+def test_prompts_that_fill_the_context_are_recorded_drops(scripted):
+    backend = scripted(lambda r, c: ("never sent", "stop"), max_model_len=8)
+    rows = [{"uid": "d/0", "dataset": "d", "audio_description": "a", "prompt": "p"}]
+    result = generate_r0(rows, backend, SETTINGS, load_texts())
+    assert [(d.uid, d.reason) for d in result.drops] == [("d/0", "prompt_too_long")]
+    rows = [{"uid": "q/1/False", "dataset": "q", "question": "Q?", "context": "C."}]
+    result = instruction_responses(rows, backend, SETTINGS | {"variants": ["with_context"]})
+    assert [(d.uid, d.reason) for d in result.drops] == [("q/1/False", "prompt_too_long")]
+    assert backend.calls == [] and result.rows == []

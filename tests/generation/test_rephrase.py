@@ -140,3 +140,26 @@ def test_leak_checker_regenerates_a_bounded_number_of_times(scripted):
     assert len(checker.calls) == SETTINGS["leak_checker"]["max_tries"]  # bounded
     assert [len(c) for c in checker.calls] == [2, 2, 1]
     assert result.stats["leak_rejections"] == 4
+
+
+def test_prompts_that_fill_the_context_are_recorded_drops_never_targets(scripted):
+    rows = [
+        {
+            "uid": "d/0/x",
+            "dataset": "d",
+            "prompt": "p",
+            "audio_description": "a",
+            "r0": "The description says rain.\n</think>\n\nRain.",
+        }
+    ]
+    good = _output("<text_llm_reasoning>\nI hear rain.\n</text_llm_reasoning>\n\nRain.")
+    settings = SETTINGS | {"thinking_budget": -1}
+    too_long = scripted(lambda r, c: ("never sent", "stop"), max_model_len=8)
+    result = rephrase(rows, too_long, settings, OURS)
+    assert result.rows == [] and too_long.calls == []
+    assert [(d.uid, d.reason) for d in result.drops] == [("d/0/x", "prompt_too_long")]
+    # A checker that cannot read the candidate does not pass it.
+    checker = scripted(lambda r, c: ("ANSWER: NO", "stop"), max_model_len=8)
+    result = rephrase(rows, scripted(lambda r, c: (good, "stop")), settings, OURS, checker)
+    assert result.rows == [] and checker.calls == []
+    assert [(d.uid, d.reason) for d in result.drops] == [("d/0/x", "prompt_too_long")]

@@ -85,3 +85,15 @@ def test_prefix_order_groups_shared_prefixes():
     before = shared_prefix_fraction([r.prompt_ids for r in requests])
     after = shared_prefix_fraction([requests[i].prompt_ids for i in order])
     assert before == 0.0 and after == pytest.approx(3 / 10)
+
+
+def test_the_context_caps_the_prompt_and_the_generation(tiny_models):
+    backend = TransformersBackend(str(tiny_models / "rlm"), 3, device="cpu", max_model_len=16)
+    ids = backend.tokenizer("one two three four five six", add_special_tokens=False)["input_ids"]
+    greedy = Sampling(temperature=0.0)
+    fits, full = Request(ids[:4], 40, 0, greedy), Request((ids * 4)[:16], 40, 1, greedy)
+    near, too_long = backend.generate([fits, full])
+    assert too_long.finish_reason == "prompt_too_long" and too_long.token_ids == []
+    # As vLLM: the output stops where prompt and output fill the context.
+    assert len(near.token_ids) <= 12
+    assert near.finish_reason == "stop" or len(near.token_ids) == 12

@@ -1,10 +1,14 @@
 """One short job per GPU image before the big ones: encoders, a training step, vLLM embeds."""
 
+import importlib.util
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
 
 from alarm.generation.backend import Request, Sampling, chat_ids
+from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend
 from alarm.model.encoders import feature_extractor, load_encoder
 from alarm.model.layout import training_layout
@@ -51,20 +55,43 @@ def test_a_training_step_on_the_gpu(config_with_models, model_settings, cuda):
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
-def test_vllm_generates_the_same_from_prompt_embeddings_as_from_token_ids(tiny_models):
-    pytest.importorskip("vllm")  # only the vllm image has it
+@contextmanager
+def vllm_engine(path, prompt_embeds, **engine):
+    """A vLLM backend on one tiny model, shut down after use (the next test needs the GPU)."""
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("only the vllm image has vLLM")  # a broken vLLM install still fails
     from alarm.generation.vllm_backend import VLLMBackend
 
-    engine = {"dtype": "bfloat16", "enforce_eager": True, "gpu_memory_utilization": 0.3,
-              "max_model_len": 1024}  # fmt: skip
-    backend = VLLMBackend(str(tiny_models / "rlm"), engine, seed=0, prompt_embeds=True)
-    ids = chat_ids(backend.tokenizer, [{"role": "user", "content": "What do you hear?"}])
-    by_ids, by_embeds = backend.generate(
-        [
-            Request(ids, 16, seed=1, sampling=GREEDY),
-            Request(None, 16, seed=1, sampling=GREEDY, prompt_embeds=backend.embed(ids)),
-        ]
-    )
+    engine = {"dtype": "bfloat16", "gpu_memory_utilization": 0.3, "max_model_len": 1024} | engine
+    backend = VLLMBackend(str(path), engine, seed=0, prompt_embeds=prompt_embeds)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def test_vllm_generates_the_same_from_prompt_embeddings_as_from_token_ids(tiny_models):
+    with vllm_engine(tiny_models / "rlm", prompt_embeds=True, enforce_eager=True) as backend:
+        ids = chat_ids(backend.tokenizer, [{"role": "user", "content": "What do you hear?"}])
+        by_ids, by_embeds = backend.generate(
+            [
+                Request(ids, 16, seed=1, sampling=GREEDY),
+                Request(None, 16, seed=1, sampling=GREEDY, prompt_embeds=backend.embed(ids)),
+            ]
+        )
     assert len(by_embeds.token_ids) > 0
     # bf16 near-ties of a random tiny model may flip a late token; the opening must agree.
     assert by_embeds.token_ids[:4] == by_ids.token_ids[:4]
+
+
+def test_vllm_as_the_generation_stages_run_it_samples_reproducibly(tiny_models):
+    # Token-id prompts on a compiled engine with CUDA graphs (not eager), seeded top-k/top-p
+    # sampling under the two-pass thinking budget: what generate_r0 and self_rephrase run,
+    # on a model runner the prompt-embeds engine above does not use.
+    with vllm_engine(tiny_models / "rlm", prompt_embeds=False) as backend:
+        ids = chat_ids(backend.tokenizer, [{"role": "user", "content": "What do you hear?"}])
+        requests = [Request(ids, 32, seed=s, sampling=Sampling(0.6, 0.95, 20)) for s in (1, 2)]
+        first = generate_with_budget(backend, requests, budget=8, max_tokens=32)
+        again = generate_with_budget(backend, requests[::-1], budget=8, max_tokens=32)[::-1]
+    assert all(r.tokens > 0 for r in first)
+    assert [r.text for r in first] == [r.text for r in again]

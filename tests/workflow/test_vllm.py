@@ -87,6 +87,28 @@ def test_seeded_requests_beyond_one_steps_token_budget(engine, prompts):
     assert all(len(r.token_ids) > 0 for r in engine.generate(requests))
 
 
+def test_a_prompt_that_fills_the_context_leaves_its_batch_answered_as_by_transformers(
+    rlm, engine, prompts
+):
+    # vLLM 0.23 raises for a prompt of max_model_len tokens or more and drops the whole
+    # batch: the backend answers it prompt_too_long unsent; one near the limit stops there.
+    limit = ENGINE["max_model_len"]
+    long = prompts[0] * (limit // len(prompts[0]) + 1)
+    requests = [
+        Request(prompts[0], 8, seed=0, sampling=GREEDY),
+        Request(long[:limit], 8, seed=1, sampling=GREEDY),
+        Request(long[: limit - 3], 8, seed=2, sampling=GREEDY),
+    ]
+    got = engine.generate(requests)
+    assert [r.finish_reason for r in got][1:] == ["prompt_too_long", "length"]
+    assert len(got[2].token_ids) == 3
+    reference = TransformersBackend(rlm, batch_size=4, max_model_len=limit)
+    expected = reference.generate(requests)
+    assert [(r.finish_reason, r.token_ids) for r in got] == [
+        (r.finish_reason, r.token_ids) for r in expected
+    ]
+
+
 def _ledger(path):
     ledger = json.loads((path.parent / f"{path.name}.ledger.json").read_text())
     assert ledger["rows_in"] == ledger["rows_out"] + sum(ledger["dropped"].values())

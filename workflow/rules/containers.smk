@@ -54,7 +54,11 @@ rule gpu_smoke_test:
         name="|".join(GPU_IMAGES),
     container:
         image("{name}")
+    # One GPU job's CPUs and memory (it starts a vLLM engine, a training step and the
+    # encoders), for half an hour.
     resources:
+        cpus_per_task=resources("inference")["threads"],
+        mem_mb=memory("inference"),
         gpu=1,
         runtime=30,
     shell:

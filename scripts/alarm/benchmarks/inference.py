@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from alarm.data.audio import AudioError, decode, to_mono
-from alarm.generation.backend import Request, item_seed
+from alarm.generation.backend import PROMPT_TOO_LONG, Request, item_seed
 from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend, load_trained_weights
 from alarm.model.encoders import feature_extractor
@@ -79,7 +79,11 @@ class AudioLM:
 
             llm = load_llm(llm_path, dtype).to(self.device)
             self.backend = TransformersBackend(
-                llm_path, inference.batch_size, model=llm, tokenizer=self.tokenizer
+                llm_path,
+                inference.batch_size,
+                model=llm,
+                tokenizer=self.tokenizer,
+                max_model_len=inference.max_model_len,
             )
         frontends = []
         for spec, path in zip(members, weights, strict=True):
@@ -118,7 +122,8 @@ class AudioLM:
         return embeds
 
     def respond(self, items: list[dict[str, Any]], system: str) -> list[str | None]:
-        """Responses to items {uid, audio bytes or waveform, prompt}; None where audio fails."""
+        """Responses to items {uid, audio bytes or waveform, prompt}; None where the audio
+        fails or the prompt (or its thinking budget's second pass) does not fit the context."""
         inference = self.inference
         responses: list[str | None] = [None] * len(items)
         usable: list[tuple[int, tuple[np.ndarray, int]]] = []
@@ -154,6 +159,9 @@ class AudioLM:
                 self.backend, requests, inference.thinking_budget, inference.max_tokens
             )
             for (i, _), result in zip(chunk, results, strict=True):
+                if result.finish_reason == PROMPT_TOO_LONG:
+                    log.warning("%s: no response (its prompt fills the context)", items[i]["uid"])
+                    continue
                 responses[i] = result.text
         return responses
 

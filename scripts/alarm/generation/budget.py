@@ -5,7 +5,8 @@ done. An item cut off by the limit continues in pass 2 with the full token
 limit: if it was cut inside its reasoning (no ``</think>`` yet) the fixed
 sentence and ``</think>`` are appended first, closing the reasoning; if it was
 cut in the answer, it simply continues. The final text is pass 1 + the
-appended sentence + pass 2. Used for self-rephrasing (B = 1536) and for
+appended sentence + pass 2. An item whose pass-2 prompt would not fit the context
+keeps pass 1's text and finishes ``prompt_too_long``. Used for self-rephrasing (B = 1536) and for
 inference (B = 8192 of 16384).
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from alarm.generation.backend import Backend, Request, Result
+from alarm.generation.backend import PROMPT_TOO_LONG, Backend, Request, Result
 
 THINK_END = "</think>"
 FORCED_CLOSE = (
@@ -43,15 +44,17 @@ def generate_with_budget(
     first = backend.generate([r.with_tokens(budget) for r in requests])
     results = [BudgetResult(r.text, r.finish_reason, 1, False, len(r.token_ids)) for r in first]
     again = [i for i, r in enumerate(first) if r.finish_reason == "length"]
-    continuations = []
-    for i in again:
-        closing = "" if THINK_END in first[i].text else FORCED_CLOSE
-        continuations.append(_continue(backend, requests[i], first[i], closing, max_tokens))
-        results[i].text += closing
-        results[i].forced_close = bool(closing)
-    for i, second in zip(again, backend.generate(continuations), strict=True):
-        results[i].text += second.text
+    closings = ["" if THINK_END in first[i].text else FORCED_CLOSE for i in again]
+    continuations = [
+        _continue(backend, requests[i], first[i], closing, max_tokens)
+        for i, closing in zip(again, closings, strict=True)
+    ]
+    for i, closing, second in zip(again, closings, backend.generate(continuations), strict=True):
         results[i].finish_reason = second.finish_reason
+        if second.finish_reason == PROMPT_TOO_LONG:
+            continue  # pass 1 filled the context: the item stays cut, with pass 1's text
+        results[i].text += closing + second.text
+        results[i].forced_close = bool(closing)
         results[i].passes = 2
         results[i].tokens += len(second.token_ids)
     return results

@@ -13,7 +13,7 @@ import logging
 import torch
 from torch import nn
 
-from alarm.generation.backend import Request, Result, Sampling
+from alarm.generation.backend import Request, Result, Sampling, within_context
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class TransformersBackend:
         device: str | None = None,
         model: nn.Module | None = None,
         tokenizer=None,
+        max_model_len: int | None = None,
     ):
         from alarm.model.loading import load_llm
         from alarm.tokenizer import load_tokenizer
@@ -61,6 +62,8 @@ class TransformersBackend:
         self.model = (model or load_llm(model_path, dtype)).to(self.device).eval()
         self.tokenizer = tokenizer or load_tokenizer(model_path)
         self.batch_size = batch_size
+        # As vLLM's: the configured length, else the model's.
+        self.max_model_len = max_model_len or self.model.config.max_position_embeddings
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos])
 
@@ -133,15 +136,18 @@ class TransformersBackend:
             cache, logits, next_pos = out.past_key_values, out.logits[:, -1], next_pos + 1
         results = []
         for ids, reason in zip(tokens, reasons, strict=True):
-            text_ids = [t for t in ids if t not in self.eos_ids]
+            text_ids = [t for t in ids if t not in self.eos_ids]  # as the protocol's
             text = self.tokenizer.decode(text_ids, skip_special_tokens=True)
-            results.append(Result(text, ids, reason))  # type: ignore[arg-type]
+            results.append(Result(text, text_ids, reason))  # type: ignore[arg-type]
         return results
 
     def generate(self, requests: list[Request]) -> list[Result]:
+        return within_context(requests, self.max_model_len, self._generate)
+
+    def _generate(self, requests: list[Request]) -> list[Result]:
         results: list[Result | None] = [None] * len(requests)
         # Similar lengths together keep padding (and wasted compute) low.
-        order = sorted(range(len(requests)), key=lambda i: self._length(requests[i]))
+        order = sorted(range(len(requests)), key=lambda i: requests[i].prompt_length())
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
             for i, result in zip(
@@ -149,9 +155,3 @@ class TransformersBackend:
             ):
                 results[i] = result
         return results  # type: ignore[return-value]
-
-    @staticmethod
-    def _length(request: Request) -> int:
-        if request.prompt_embeds is not None:
-            return len(request.prompt_embeds)
-        return len(request.prompt_ids or [])

@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from alarm.data.items import VARIANTS, instruction_text
-from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.backend import (
+    Backend,
+    Request,
+    Sampling,
+    chat_ids,
+    context_drop,
+    item_seed,
+)
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
 
@@ -38,7 +45,12 @@ def instruction_responses(
     results = iter(generated)
     kept, drops = [], []
     for row in rows:
-        answers = {v: next(results).text for v in variants}
+        got = {v: next(results) for v in variants}
+        too_long = [context_drop(row["uid"], r) for r in got.values()]
+        if drop := next((d for d in too_long if d), None):
+            drops.append(drop)
+            continue
+        answers = {v: r.text for v, r in got.items()}
         empty = [v for v, text in answers.items() if not text.strip()]
         if empty:
             drops.append(Drop(row["uid"], "empty_response", f"variants {empty}"))

@@ -15,7 +15,14 @@ import random
 import re
 from typing import Any
 
-from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.backend import (
+    Backend,
+    Request,
+    Sampling,
+    chat_ids,
+    context_drop,
+    item_seed,
+)
 from alarm.generation.parse import ParseError, json_string_list, last_answer
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
@@ -103,6 +110,9 @@ def generate_prompts(
     drops, pending, miscounted, tokens = [], [], 0, 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
         tokens += len(result.token_ids)
+        if drop := context_drop(row["uid"], result):
+            drops.append(drop)
+            continue
         try:
             candidates = json_string_list(last_answer(result.text))
             # A list of another length still holds usable candidates; extras are cut.
@@ -123,6 +133,9 @@ def generate_prompts(
     kept = []
     for (row, candidates), result in zip(pending, backend.generate(checks), strict=True):
         tokens += len(result.token_ids)
+        if drop := context_drop(row["uid"], result):
+            drops.append(drop)
+            continue
         try:
             answerable, exposes = parse_verdicts(result.text, len(candidates))
         except ParseError as err:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.backend import (
+    Backend,
+    Request,
+    Sampling,
+    chat_ids,
+    context_drop,
+    item_seed,
+)
 from alarm.generation.parse import THINK_END
 from alarm.ledger import Drop
 from alarm.stage import StageOutput
@@ -40,6 +47,9 @@ def generate_r0(
     kept, drops, tokens = [], [], 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
         tokens += len(result.token_ids)
+        if drop := context_drop(row["uid"], result):
+            drops.append(drop)
+            continue
         if not result.text.strip():
             drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
             continue

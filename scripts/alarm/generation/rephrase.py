@@ -21,7 +21,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from alarm.generation.backend import Backend, Request, Sampling, chat_ids, item_seed
+from alarm.generation.backend import (
+    Backend,
+    Request,
+    Sampling,
+    chat_ids,
+    context_drop,
+    item_seed,
+)
 from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
 from alarm.generation.parse import THINK_END, ParseError, after_reasoning, last_answer
 from alarm.ledger import Drop
@@ -150,6 +157,9 @@ def rephrase(
             stats["pass2"] += result.passes == 2
             stats["forced_close"] += result.forced_close
             stats["generated_tokens"] += result.tokens
+            if drop := context_drop(uid, result):
+                last_failure[uid] = drop
+                continue
             try:
                 candidates[uid] = (reassemble(result.text, prepared[uid][1]), result)
             except ParseError as err:
@@ -170,7 +180,10 @@ def rephrase(
                 ]
             )
             for uid, verdict in zip(list(candidates), verdicts, strict=True):
-                if leak_rejected(verdict.text):
+                if drop := context_drop(uid, verdict):  # unchecked is not accepted
+                    accepted.discard(uid)
+                    last_failure[uid] = drop
+                elif leak_rejected(verdict.text):
                     accepted.discard(uid)
                     stats["leak_rejections"] += 1
                     last_failure[uid] = Drop(uid, "leak_checker_rejected", f"attempt {attempt + 1}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from alarm.generation.backend import Request, Result, prefix_order
+from alarm.generation.backend import Request, Result, prefix_order, within_context
 from alarm.specs import join_engine
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class VLLMBackend:
         self.tokenizer = load_tokenizer(model_path)
         self.llm = LLM(**engine_kwargs(model_path, engine, seed, prompt_embeds))
         self.dtype = self.llm.model_config.dtype
+        self.max_model_len = self.llm.model_config.max_model_len  # configured, or the model's
         eos = GenerationConfig.from_pretrained(model_path).eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos])
         self.embedding_table = embedding_table
@@ -139,6 +140,9 @@ class VLLMBackend:
         return self.embedding_table(torch.tensor(ids, dtype=torch.long, device=device))
 
     def generate(self, requests: list[Request]) -> list[Result]:
+        return within_context(requests, self.max_model_len, self._generate)
+
+    def _generate(self, requests: list[Request]) -> list[Result]:
         from vllm import SamplingParams
         from vllm.inputs import EmbedsPrompt, TokensPrompt
 
@@ -167,7 +171,11 @@ class VLLMBackend:
         results: list[Result | None] = [None] * len(requests)
         for i, output in zip(order, outputs, strict=True):
             completion = output.outputs[0]
-            reason = "length" if completion.finish_reason == "length" else "stop"
+            reason = completion.finish_reason
+            if reason not in ("stop", "length"):
+                # abort, error ("retryable", vLLM says) or repetition (a detector we do not
+                # enable): the text is no answer; the job fails unwritten and its retry reruns.
+                raise RuntimeError(f"vLLM ended a request with {reason!r}: {output.request_id}")
             ids = [t for t in completion.token_ids if t not in self.eos_ids]  # as the protocol's
             results[i] = Result(completion.text, ids, reason)
         return results  # type: ignore[return-value]
@@ -178,11 +186,13 @@ def make_backend(settings: dict, knobs: dict, model_path: str | Path):
 
     ``settings`` give the backend, the seed and the engine's settings (``max_model_len``,
     ``dtype``); ``knobs`` the transformers batch size and vLLM's other engine arguments
-    (memory, batch limits).
+    (memory, batch limits). Both backends keep to ``max_model_len``.
     """
     if settings["backend"] == "vllm":
         engine = join_engine(knobs.get("engine", {}), settings)
         return VLLMBackend(str(model_path), engine, settings["seed"])
     from alarm.generation.hf_backend import TransformersBackend
 
-    return TransformersBackend(str(model_path), knobs["batch_size"])
+    return TransformersBackend(
+        str(model_path), knobs["batch_size"], max_model_len=settings.get("max_model_len")
+    )
