@@ -59,7 +59,7 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
 
     from alarm.config import load_config, model_spec
     from alarm.model.alarm_model import ALARMModel, build_frontend
-    from alarm.model.encoders import feature_extractor
+    from alarm.model.encoders import feature_extractors
     from alarm.model.layout import training_layout
     from alarm.model.loading import load_llm
     from alarm.specs import with_paths
@@ -78,8 +78,7 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     rng = np.random.default_rng(0)
     clips = [rng.standard_normal(int(16000 * seconds)).astype(np.float32) * 0.1 for _ in range(4)]
     features = {}
-    for name, enc in settings.encoders.items():
-        fe = feature_extractor(name, enc.path)
+    for name, fe in feature_extractors(settings).items():
         features[name] = fe.collate([fe(c, 16000) for c in clips])
     target = " ".join(["The audio sounds calm."] * 40) + "\n</think>\n\nCalm."
     layouts = [training_layout(tokenizer, "Describe the audio.", target)] * len(clips)

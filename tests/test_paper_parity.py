@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from alarm.config import load_config, model_spec, training_settings
+from alarm.model.encoders import feature_extractors
 from alarm.model.frontend import AudioFrontEnd
+from alarm.registry import STAGES
 from alarm.specs import TrainingSettings, with_paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +77,51 @@ def test_the_improved_overlay_changes_only_its_named_switches():
     paper_text = {("al_whisper_r", "effective_batch"), ("al_whisper_r", "per_device_batch"),
                   ("alarm_ca", "epochs")}  # fmt: skip
     assert changed == switches | paper_text
-    assert {k for k in IMPROVED if IMPROVED[k] != PAPER[k]} == {"training", "models"}
+    assert {k for k in IMPROVED if IMPROVED[k] != PAPER[k]} == {
+        "training", "models", "split", "encoders", "generation", "filters"
+    }  # fmt: skip
+    assert IMPROVED["split"] == PAPER["split"] | {"method": "hash"}
+    assert IMPROVED["generation"] == PAPER["generation"] | {
+        "rephrase": PAPER["generation"]["rephrase"] | {"parse": "strict"}
+    }
+    assert IMPROVED["filters"] == PAPER["filters"] | {
+        "answer_tokens": PAPER["filters"]["answer_tokens"] | {"apply": True}
+    }
+    assert IMPROVED["encoders"] == PAPER["encoders"] | {"decode_rate": None}
+
+
+def test_the_paper_corpus_is_built_as_the_authors_and_the_overlay_filters_it():
+    # generate_responses.py keeps every rephrasing; validate_and_filter_answers.py writes
+    # indexes that src/dataset/data_utils.py never reads, so no length filter.
+    assert PAPER["generation"]["rephrase"]["parse"] == "authors"
+    assert PAPER["filters"]["answer_tokens"] == {"min": 100, "max": 612, "apply": False}
+    assert IMPROVED["generation"]["rephrase"]["parse"] == "strict"
+    assert IMPROVED["filters"]["answer_tokens"]["apply"] is True
+
+
+def test_the_paper_split_holds_out_the_authors_rows():
+    # scripts/alarm/create_train_val_split.py: legacy numpy seeded 123, the first 10 %.
+    assert PAPER["split"] == {"validation_fraction": 0.1, "seed": 123, "method": "authors"}
+
+
+def test_clips_reach_the_encoders_decoded_at_16_khz_and_natively_in_the_overlay():
+    # The authors cast every corpus and benchmark to datasets.Audio(sampling_rate=16000).
+    assert PAPER["encoders"]["decode_rate"] == 16000
+    assert IMPROVED["encoders"]["decode_rate"] is None
+    # A model spec states the rate its extractors use; a model whose encoders share one
+    # rate decodes natively at that rate, so the 16 kHz models keep the authors' spec.
+    improved = dict.fromkeys(AUTHORS, 16000) | {"al_muq_r": 24000, "alarm_ca": None,
+                                                "alarm_p": None}  # fmt: skip
+    for config, rates in ((PAPER, dict.fromkeys(AUTHORS, 16000)), (IMPROVED, improved)):
+        for model, rate in rates.items():
+            trained = STAGES["train_model"].settings_of(config, model=model)["model"]
+            assert with_paths(trained, {}, complete=False).decode_rate == rate, model
+        muq = with_paths(model_spec(config, "al_muq_r"), {}, complete=False)
+        assert feature_extractors(muq)["muq"].decode_rate == rates["al_muq_r"]  # no files
+        answered = STAGES["benchmark_generate"].settings_of(config, model="alarm_e")["models"]
+        assert [m["decode_rate"] for m in answered] == [rates["alarm_ca"], 16000]
+        released = STAGES["generate_released"].settings_of(config)["decode_rate"]
+        assert released == config["encoders"]["decode_rate"]
 
 
 class _Encoder(torch.nn.Module):

@@ -217,9 +217,11 @@ def moving_revisions(config: Any, where: str = "") -> list[str]:
 
 
 def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
-    """A trained model's architecture: adapters, fusion, encoders' layers, hub ids, as JSON
-    for a rule's settings. No paths: the networks' files reach a command as arguments
-    (see :func:`alarm.specs.with_paths`, which makes it a typed model spec)."""
+    """A trained model's architecture: adapters, fusion, encoders' layers and decode rate,
+    hub ids, as JSON for a rule's settings. No paths: the networks' files reach a command
+    as arguments (see :func:`alarm.specs.with_paths`, which makes it a typed model spec)."""
+    from alarm.specs import model_decode_rate  # specs imports this module
+
     spec = config["models"][model]
 
     def hub_repo(role: str) -> str | None:
@@ -233,6 +235,7 @@ def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
             name: {"layers": config["encoders"][name]["layers"], "hub": hub_repo(name)}
             for name in spec["adapters"]
         },
+        "decode_rate": model_decode_rate(spec["adapters"], config["encoders"]["decode_rate"]),
         "llm_hub": hub_repo("rlm"),
     }
 

@@ -18,6 +18,9 @@ from typing import Any
 from alarm.files import count_rows, write_json
 
 LEDGER_SUFFIX = ".ledger.json"
+# Stats key: rows a stage kept, per reason a stricter setting would have dropped them for
+# (the authors' runs skip a check we apply as a switch), so a run shows what it let through.
+FLAGGED = "kept_flagged"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class Ledger:
     def dropped(self) -> dict[str, int]:
         """Dropped rows per reason."""
         return dict(Counter(d.reason for d in self.drops))
+
+    @property
+    def flagged(self) -> dict[str, int]:
+        """Kept rows per reason a stricter setting would have dropped them for."""
+        return {reason: n for reason, n in self.stats.get(FLAGGED, {}).items() if n}
 
     @property
     def balanced(self) -> bool:

@@ -493,7 +493,8 @@ def _train_val_split(job: Job):
 
 @stage(
     "answer_length_filter",
-    "Drop targets outside the token range (backbone tokenizer, no special tokens)",
+    "Count targets outside the token range, dropped with apply (backbone tokenizer, no special"
+    " tokens)",
     *SHARD_IO,
     arg("--tokenizer", required=True, help="the backbone's directory (its tokenizer)"),
     settings=lambda c: c["filters"]["answer_tokens"],
@@ -753,7 +754,11 @@ def _generate(job: Job):
     arg("--prompt", required=True),
     arg("--system", help="system prompt (default: the texts' generic inference prompt)"),
     TEXTS,
-    settings=lambda c: {"inference": inference_settings(c)},
+    # The released checkpoints were trained on clips decoded at 16 kHz (paper.yaml's value).
+    settings=lambda c: {
+        "inference": inference_settings(c),
+        "decode_rate": c["encoders"]["decode_rate"],
+    },
     knobs=lambda c: inference_knobs(c),
 )
 def _generate_released(job: Job):
@@ -761,8 +766,11 @@ def _generate_released(job: Job):
     from alarm.model.released import load_released, read_released_config, released_settings
 
     pretrained = job.pairs("pretrained")
+    decode_rate = job.settings["decode_rate"]
     members = [
-        with_paths(released_settings(read_released_config(p), Path(p).name), pretrained)
+        with_paths(
+            released_settings(read_released_config(p), Path(p).name, decode_rate), pretrained
+        )
         for p in job.args.released
     ]
     model = AudioLM(

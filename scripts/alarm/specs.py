@@ -13,7 +13,7 @@ legitimately lack the key (a released checkpoint's config, a test's hand-built p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Self
 
@@ -23,6 +23,18 @@ from alarm.config import ConfigError
 # strides 100 -> 50 Hz, W2V-BERT stacks 100 Hz fbanks in pairs, MuQ subsamples 24 kHz
 # audio x960, SSLAM has 512 patch tokens per 10.24 s.
 FRAME_RATES = {"whisper": 50.0, "w2vbert": 50.0, "muq": 25.0, "sslam": 50.0}
+# The sample rate each encoder's feature extractor resamples its waveform to.
+SAMPLE_RATES = {"whisper": 16000, "w2vbert": 16000, "muq": 24000, "sslam": 16000}
+
+
+def model_decode_rate(encoders: Iterable[str], decode_rate: int | None) -> int | None:
+    """The configured ``encoders.decode_rate`` as a model spec states it: where the model's
+    encoders all run at one rate, decoding natively (None) gives them the same samples as
+    decoding at that rate, so the spec names that rate for both and a decode-rate edit
+    does not rerun a model whose inputs it leaves bit for bit the same."""
+    rates = {SAMPLE_RATES[name] for name in encoders}
+    return rates.pop() if decode_rate is None and len(rates) == 1 else decode_rate
+
 
 _OPTIONAL = "optional"
 
@@ -126,12 +138,15 @@ class FusionSpec(_Settings):
 class ModelSpec(_Settings):
     """A trained model's architecture and the files a job was given (:func:`with_paths`):
     ``llm_path`` and each encoder's ``path`` (None where a summary reads reference
-    configs instead), ``init`` the checkpoint of each adapter with ``init_from``."""
+    configs instead), ``init`` the checkpoint of each adapter with ``init_from``.
+    ``decode_rate`` (schema ``encoders.decode_rate``): the rate every clip is resampled
+    to before each encoder's own rate; None: from its native rate straight to each."""
 
     name: str
     adapters: dict[str, AdapterSpec]
     fusion: FusionSpec
     encoders: dict[str, EncoderSpec]
+    decode_rate: int | None
     llm_hub: str | None
     llm_path: str | None
     init: dict[str, str]

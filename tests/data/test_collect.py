@@ -176,3 +176,24 @@ def test_only_the_shards_own_items_are_read(tmp_path):
         uids += [r["uid"] for r in read_shard(tmp_path / f"{k}.parquet", ["uid"])]
         assert ledger.rows_in == ledger.rows_out
     assert sorted(uids) == sorted(f"toy/s/{i}" for i in range(20))
+
+
+def test_the_ledger_names_the_dropped_rows_the_authors_table_holds(shard):
+    # Their split numbers every row of their table: a repeat, a file that fails to decode.
+    _, _, ledger = shard
+    assert sorted(ledger.stats["authors_rows_dropped"]) == [
+        ["s1", "corrupt"],
+        ["s1", "empty"],
+        ["s1", "missing"],
+        ["s1", "notext"],
+        ["s1", "ok"],
+    ]
+
+
+def test_a_converter_whose_authors_skip_unreadable_files_leaves_them_out(shard, monkeypatch):
+    import alarm.data.sources.synthetic as converter
+
+    root, _, _ = shard
+    monkeypatch.setattr(converter, "AUTHORS_SKIP_UNREADABLE", True, raising=False)
+    ledger = collect_shard("toy", SETTINGS, 0, root / "src", root / "skip.parquet")
+    assert sorted(ledger.stats["authors_rows_dropped"]) == [["s1", "notext"], ["s1", "ok"]]

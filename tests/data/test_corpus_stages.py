@@ -25,7 +25,8 @@ def _rephrased(uid, target):
     }
 
 
-def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models):
+@pytest.mark.parametrize("apply", [True, False])
+def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models, apply):
     tok_path = str(tiny_models / "rlm")
     from alarm.tokenizer import load_tokenizer
 
@@ -41,17 +42,18 @@ def test_answer_length_bounds_are_inclusive(tmp_path, tiny_models):
     ]
     write_shard(rows, tmp_path / "in.parquet", REPHRASED_SCHEMA)
     ledger = answer_length_filter(
-        {"min": 100, "max": 120},
+        {"min": 100, "max": 120, "apply": apply},
         tok_path,
         tmp_path / "in.parquet",
         tmp_path / "out.parquet",
     )
-    assert [r["uid"] for r in read_shard(tmp_path / "out.parquet")] == [
-        "d/100/x",
-        "d/112/x",
-        "d/120/x",
-    ]
-    assert ledger.dropped == {"answer_length": 2}
+    kept = read_shard(tmp_path / "out.parquet")
+    if apply:
+        assert [r["uid"] for r in kept] == ["d/100/x", "d/112/x", "d/120/x"]
+        assert ledger.dropped == {"answer_length": 2} and ledger.flagged == {}
+    else:  # the authors' runs: every target trains, the two outside the range are counted
+        assert [r["target_tokens"] for r in kept] == [100, 112, 120, 121, 99]  # uid order
+        assert ledger.dropped == {} and ledger.flagged == {"answer_length": 2}
 
 
 def test_wer_normalisation_is_the_authors():
@@ -264,7 +266,7 @@ def test_index_joins_by_uid_and_expands_instruction_variants(tmp_path, tiny_mode
 
 def test_corpus_stats_sum_each_stage_s_drops_per_table1_group(tmp_path):
     from alarm.data.index import filter_drops
-    from alarm.ledger import Drop, Ledger, ledger_path
+    from alarm.ledger import FLAGGED, Drop, Ledger, ledger_path
 
     def ledger(stage, output, rows_in, reasons):
         drops = [Drop(f"x/{i}", r) for i, r in enumerate(reasons)]
@@ -279,14 +281,26 @@ def test_corpus_stats_sum_each_stage_s_drops_per_table1_group(tmp_path):
     ledger("audio_filter", "items/clotho/00000.parquet", 4, ["audio_too_long"])
     ledger("train_val_split", "split/clotho.parquet", 3, [])
     ledger("corpus_index", "index/train.parquet", 30, ["not_in_split_or_items"])
+    kept_long = tmp_path / "targets/librispeech/00000.parquet"
+    kept_long.parent.mkdir(parents=True)
+    Ledger("answer_length_filter", [str(kept_long)], [], 8, 8, [],
+           {FLAGGED: {"answer_length": 3}}).write(ledger_path(kept_long))  # fmt: skip
     categories = {"librispeech": "speech", "vocalsound": "speech", "clotho": "sound"}
 
-    flow = ["collect", "audio_filter", "generate_prompts", "train_val_split", "corpus_index"]
+    flow = ["collect", "audio_filter", "generate_prompts", "train_val_split",
+            "answer_length_filter", "corpus_index"]  # fmt: skip
     drops = filter_drops(tmp_path, categories, stage_order=flow[:-1])
     assert list(drops) == ["Speech", "Sound", "Total"]
     assert drops["Speech"]["collect"] == {
         "rows_in": 25,
         "dropped": {"audio_empty": 2, "audio_undecodable": 1},
+        "flagged": {},
+    }
+    # rows kept that the stricter setting would have dropped
+    assert drops["Speech"]["answer_length_filter"] == {
+        "rows_in": 8,
+        "dropped": {},
+        "flagged": {"answer_length": 3},
     }
     # stages in the order given, one not in it last; a corpus-wide stage counts in the total only
     assert list(drops["Sound"]) == ["audio_filter", "train_val_split"]

@@ -10,7 +10,7 @@ import torch
 from alarm.generation.backend import Request, Sampling, chat_ids
 from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend
-from alarm.model.encoders import feature_extractor, load_encoder
+from alarm.model.encoders import feature_extractor, feature_extractors, load_encoder
 from alarm.model.layout import training_layout
 from alarm.model.loading import load_llm
 from alarm.tokenizer import load_tokenizer
@@ -29,7 +29,7 @@ def _clips(seconds=(1.5, 3.0)):
 def test_every_encoder_runs_on_the_gpu_in_bf16(name, tiny_models, default_config, cuda):
     path = str(tiny_models / name)
     encoder = load_encoder(name, path, default_config["encoders"][name]["layers"]).to(cuda)
-    fe = feature_extractor(name, path)
+    fe = feature_extractor(name, path, default_config["encoders"]["decode_rate"])
     features = {k: v.to(cuda) for k, v in fe.collate([fe(w, sr) for w, sr in _clips()]).items()}
     with torch.autocast("cuda", dtype=torch.bfloat16):
         out = encoder(**features)
@@ -43,7 +43,7 @@ def test_a_training_step_on_the_gpu(config_with_models, model_settings, cuda):
     model = ALARMModel(
         [build_frontend(settings, llm.config.hidden_size).to(cuda)], llm, tokenizer
     ).train()
-    fe = feature_extractor("whisper", settings.encoders["whisper"].path)
+    fe = feature_extractors(settings)["whisper"]
     features = {
         "whisper": {k: v.to(cuda) for k, v in fe.collate([fe(w, sr) for w, sr in _clips()]).items()}
     }

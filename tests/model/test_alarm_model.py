@@ -15,7 +15,7 @@ from alarm.model.alarm_model import (
     read_trained,
     save_trained,
 )
-from alarm.model.encoders import feature_extractor
+from alarm.model.encoders import feature_extractors
 from alarm.model.layout import (
     AudioSegment,
     Text,
@@ -38,8 +38,7 @@ def parts(tiny_models):
 def _features(spec, seconds=(1.3, 2.0)):
     rng = np.random.default_rng(0)
     out = {}
-    for name, enc in spec.encoders.items():
-        fe = feature_extractor(name, enc.path)
+    for name, fe in feature_extractors(spec).items():
         out[name] = fe.collate(
             [
                 fe(rng.standard_normal(int(16000 * s)).astype(np.float32) * 0.1, 16000)

@@ -5,17 +5,23 @@ import pytest
 import torch
 
 from alarm.model.encoders import feature_extractor, load_encoder
+from alarm.specs import SAMPLE_RATES
 
 LAYERS = {"whisper": [1, 2, 3], "w2vbert": [1, 2, 3], "muq": [1, 2, 3], "sslam": [0, 1, 2]}
 # expected valid frames per second of input, before the adapter
 RATE = {"whisper": 50, "w2vbert": 50, "muq": 25, "sslam": 50}
+AUTHORS_DECODE_RATE = 16000  # the schema's encoders.decode_rate
 
 
 @pytest.fixture(scope="module", params=list(LAYERS))
 def encoder(request, tiny_models):
     name = request.param
     path = str(tiny_models / name)
-    return name, load_encoder(name, path, LAYERS[name]), feature_extractor(name, path)
+    return (
+        name,
+        load_encoder(name, path, LAYERS[name]),
+        feature_extractor(name, path, AUTHORS_DECODE_RATE),
+    )
 
 
 def _clip(seconds, sr=16000, channels=1, value=None):
@@ -49,7 +55,7 @@ def test_selected_states_and_lengths(encoder, seconds):
 
 def test_whisper_encodes_30_second_pieces_independently(tiny_models):
     enc = load_encoder("whisper", str(tiny_models / "whisper"), [1])
-    fe = feature_extractor("whisper", str(tiny_models / "whisper"))
+    fe = feature_extractor("whisper", str(tiny_models / "whisper"), AUTHORS_DECODE_RATE)
     long = fe(_clip(31.0), 16000)
     assert long["input"].shape == (6000, 128)  # two padded 3000-frame pieces
     out = enc(**fe.collate([long]))
@@ -68,7 +74,7 @@ def test_silence_stereo_and_other_rates(encoder):
 def test_padding_does_not_change_a_masked_encoder(tiny_models):
     # W2V-BERT honours its padding mask: an item's states do not depend on batch padding.
     enc = load_encoder("w2vbert", str(tiny_models / "w2vbert"), [3])
-    fe = feature_extractor("w2vbert", str(tiny_models / "w2vbert"))
+    fe = feature_extractor("w2vbert", str(tiny_models / "w2vbert"), AUTHORS_DECODE_RATE)
     short = fe(_clip(1.0), 16000)
     alone = enc(**fe.collate([short]))
     padded = enc(**fe.collate([short, fe(_clip(4.0), 16000)]))
@@ -78,6 +84,39 @@ def test_padding_does_not_change_a_masked_encoder(tiny_models):
 
 def test_layers_out_of_range_are_a_clear_error(tiny_models):
     enc = load_encoder("sslam", str(tiny_models / "sslam"), [0, 7])
-    fe = feature_extractor("sslam", str(tiny_models / "sslam"))
+    fe = feature_extractor("sslam", str(tiny_models / "sslam"), AUTHORS_DECODE_RATE)
     with pytest.raises(ValueError, match="layers \\[7\\] requested but the encoder has 3"):
         enc(**fe.collate([fe(_clip(1.0), 16000)]))
+
+
+def _share_above(waveform, sample_rate, hz):
+    power = np.abs(np.fft.rfft(waveform)) ** 2
+    return power[np.fft.rfftfreq(len(waveform), 1 / sample_rate) > hz].sum() / power.sum()
+
+
+@pytest.mark.parametrize(("decode_rate", "kept"), [(AUTHORS_DECODE_RATE, False), (None, True)])
+def test_muq_gets_content_above_8_khz_only_without_the_authors_decode_rate(decode_rate, kept):
+    # A 48 kHz clip: a 440 Hz and a 10 kHz tone of equal power.
+    t = np.arange(2 * 48000) / 48000
+    clip = (0.4 * np.sin(2 * np.pi * 440 * t) + 0.4 * np.sin(2 * np.pi * 10000 * t)).astype(
+        np.float32
+    )
+    wav = feature_extractor("muq", None, decode_rate)(clip, 48000)["input"].numpy()
+    assert len(wav) == 2 * 24000
+    share = _share_above(wav, 24000, 8000)
+    assert share > 0.4 if kept else share < 1e-5
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 48000])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_decoding_at_an_encoders_own_rate_is_decoding_natively(tiny_models, name, sample_rate):
+    # For Whisper, W2V-BERT and SSLAM that rate is the authors' 16 kHz: the switch leaves
+    # their features bit for bit the same (and model specs rely on it, alarm.specs).
+    assert SAMPLE_RATES[name] == (24000 if name == "muq" else AUTHORS_DECODE_RATE)
+    clip = _clip(2.0, sample_rate)
+    own, native = (
+        feature_extractor(name, str(tiny_models / name), rate)(clip, sample_rate)
+        for rate in (SAMPLE_RATES[name], None)
+    )
+    assert own.keys() == native.keys()
+    assert all(torch.equal(own[k], native[k]) for k in own)

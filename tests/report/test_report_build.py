@@ -108,7 +108,14 @@ def inputs(tmp_path):
                 },
                 "datasets": ["speech_set"],
                 "drops": {
-                    "Speech": {"collect": {"rows_in": 14, "dropped": {"audio_empty": 2}}},
+                    "Speech": {
+                        "collect": {"rows_in": 14, "dropped": {"audio_empty": 2}},
+                        "answer_length_filter": {
+                            "rows_in": 12,
+                            "dropped": {},
+                            "flagged": {"answer_length": 3},
+                        },
+                    },
                     "Total": {"corpus_index": {"rows_in": 12, "dropped": {}}},
                 },
             }
@@ -163,8 +170,10 @@ def test_report_has_our_rows_beside_the_reported_ones(tmp_path, inputs):
         in lines
     )
     # Beside Table 1: what each corpus stage dropped, per audio type.
-    assert "| Speech | collect | 14 | 2 | 14.3 | audio_empty 2 |" in lines
-    assert "| Total | corpus_index | 12 | 0 | 0.0 | – |" in lines
+    assert "| Speech | collect | 14 | 2 | 14.3 | audio_empty 2 | – |" in lines
+    # and what it kept that the stricter setting would have dropped
+    assert "| Speech | answer_length_filter | 12 | 0 | 0.0 | – | answer_length 3 |" in lines
+    assert "| Total | corpus_index | 12 | 0 | 0.0 | – | – |" in lines
     assert radar.read_bytes().startswith(PNG_SIGNATURE)
 
 

@@ -143,6 +143,19 @@ TABLE = [
         {"inference": {"batch_size": 4}},
         lambda dag: {},
     ),
+    (
+        "the decode rate (16 kHz -> native)",
+        {"encoders": {"decode_rate": None}},
+        # Only MuQ (24 kHz) gets other samples: the 16 kHz models' inputs stay the same.
+        lambda dag: merge(
+            only(rules(dag, "train_model"), model={"al_muq_r", "alarm_ca", "alarm_p"}),
+            only(
+                rules(dag, "benchmark_generate", "score_benchmark"),
+                model={"al_muq_r", "alarm_ca", "alarm_p", "alarm_e"},
+            ),
+            rules(dag, "report", "check_ledgers"),
+        ),
+    ),
 ]
 
 

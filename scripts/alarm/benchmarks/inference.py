@@ -21,7 +21,7 @@ from alarm.data.audio import AudioError, decode, to_mono
 from alarm.generation.backend import PROMPT_TOO_LONG, Request, item_seed
 from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend, load_trained_weights
-from alarm.model.encoders import feature_extractor
+from alarm.model.encoders import feature_extractors
 from alarm.model.layout import inference_layout
 from alarm.model.loading import load_llm
 from alarm.specs import InferenceSettings, ModelSpec
@@ -92,10 +92,7 @@ class AudioLM:
             load_weights(frontend, path)
             frontends.append(frontend.to(self.device).eval())
         self.model = ALARMModel(frontends, llm, self.tokenizer).eval()
-        self.extractors = [
-            {name: feature_extractor(name, enc.path) for name, enc in m.encoders.items()}
-            for m in members
-        ]
+        self.extractors = [feature_extractors(m) for m in members]
 
     @torch.no_grad()
     def prompt_embeddings(

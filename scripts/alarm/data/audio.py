@@ -2,8 +2,11 @@
 
 Raw shards keep each clip's original bytes (codec and sample rate as the
 source ships them); resampling and the mono downmix happen only at decode
-time, as in the authors' datasets. A clip that cannot be used raises
-:class:`AudioError` with a stable ``reason`` that stages record as a drop.
+time, as in the authors' datasets (their 16 kHz decoding is a model's
+``decode_rate``, applied where the encoders' feature extractors resample:
+:meth:`alarm.model.encoders.base.FeatureExtractor.prepare`). A clip that
+cannot be used raises :class:`AudioError` with a stable ``reason`` that stages
+record as a drop.
 """
 
 from __future__ import annotations

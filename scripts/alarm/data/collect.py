@@ -5,6 +5,10 @@ ids alone, so no other shard's audio is read). Each item's audio is probed
 for its real duration; A_text is built from the duration, text and metadata
 exactly as the authors do. An unreadable or empty file, a missing field or a
 repeated uid is a recorded drop, never a failed shard.
+
+The ledger's ``authors_rows_dropped`` stat lists the ids of the dropped rows the
+authors' raw table still holds: their split numbers the rows of that table, so
+the split needs these rows to place ours (see :mod:`alarm.data.split`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from alarm.data.audio import AudioError, probe
 from alarm.data.describe import audio_description
 from alarm.data.items import RAW_ROW_GROUP_ROWS, RAW_SCHEMA, SourceItem
-from alarm.data.sources import converter_for
+from alarm.data.sources import converter_for, converter_module
 from alarm.ledger import Drop, Ledger
 from alarm.sharding import make_uid, shard_of
 from alarm.stage import StageOutput, finish_stage
@@ -66,38 +70,52 @@ def collect_shard(
     """Write shard ``shard`` of ``dataset`` (settings: the dataset's config block)."""
     n_shards, category = settings["n_shards"], settings["category"]
     read_items = converter_for(dataset, settings["source"])
+    # Their table keeps a repeated id twice and a row that fails later in their pipeline;
+    # only a few of their scripts skip a file their decoder rejects before numbering rows.
+    skips_unreadable = getattr(
+        converter_module(dataset, settings["source"]), "AUTHORS_SKIP_UNREADABLE", False
+    )
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     drops: list[Drop] = []
+    authors_rows_dropped: list[list[str]] = []
     uids_in: list[str] = []
     seen: set[str] = set()
     for item in read_items(Path(source_dir), settings["source"]):
         uid = make_uid(dataset, item.unique_id_1, item.unique_id_2)
         if shard_of(uid, n_shards) != shard:
             continue
+        ids = [item.unique_id_1, item.unique_id_2]
         if uid in seen:
             # The authors' merge raises on a duplicate key; here the repeat is recorded.
             drops.append(Drop(f"{uid}#duplicate{len(uids_in)}", "duplicate_uid", uid))
             uids_in.append(drops[-1].uid)
+            authors_rows_dropped.append(ids)
             continue
         seen.add(uid)
         uids_in.append(uid)
         try:
             rows.append(_row(dataset, category, uid, item))
+            continue
         except AudioError as err:
             log.warning("%s: %s", uid, err)
             drops.append(Drop(uid, err.reason, err.detail))
+            unreadable = True
         except (OSError, KeyError, TypeError, ValueError) as err:
             reason = "missing_metadata" if isinstance(err, KeyError) else "unreadable_item"
             log.warning("%s: %s (%s)", uid, reason, err)
             drops.append(Drop(uid, reason, repr(err)))
+            unreadable = isinstance(err, OSError)
+        if not (skips_unreadable and unreadable):
+            authors_rows_dropped.append(ids)
+    stats = {"dataset": dataset, "shard": shard, "authors_rows_dropped": authors_rows_dropped}
     return finish_stage(
         stage="collect",
         inputs=[],
         output=output,
         schema=RAW_SCHEMA,
         uids_in=uids_in,
-        result=StageOutput(rows, drops, {"dataset": dataset, "shard": shard}),
+        result=StageOutput(rows, drops, stats),
         seconds=time.perf_counter() - start,
         row_group_size=RAW_ROW_GROUP_ROWS,
     )

@@ -5,7 +5,10 @@
 - WER filter (HeySQuAD-like spoken instructions): Whisper's transcript of the
   spoken question must be within ``threshold`` WER of the written question;
 - answer-length filter: the target must be ``min..max`` tokens long under the
-  backbone's tokenizer.
+  backbone's tokenizer. Only with ``apply``: the authors' training read the
+  filtered indexes from another path than their filter wrote them to, so their runs
+  trained on every target; without ``apply`` the stage counts the targets out of range
+  (``kept_flagged``) and keeps them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from alarm.data.audio import AudioError, decode
 from alarm.data.items import ITEM_SCHEMA, TARGETS_SCHEMA, WER_FILTERED_SCHEMA
-from alarm.ledger import Drop, Ledger
+from alarm.ledger import FLAGGED, Drop, Ledger
 from alarm.stage import StageOutput, run_shard_stage
 
 log = logging.getLogger(__name__)
@@ -124,23 +127,25 @@ def wer_filter(
 def answer_length_filter(
     settings: dict[str, Any], tokenizer: str | Path, input: str | Path, output: str | Path
 ) -> Ledger:
-    """Keep targets of ``min..max`` tokens (the backbone's tokenizer, no special tokens)."""
+    """Keep targets of ``min..max`` tokens (the backbone's tokenizer, no special tokens);
+    without ``apply``, keep every target and count those out of range."""
     from alarm.tokenizer import load_tokenizer
 
     tokenize = load_tokenizer(tokenizer)
-    low, high = settings["min"], settings["max"]
+    low, high, apply = settings["min"], settings["max"], settings["apply"]
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
-        kept, drops = [], []
+        kept, drops, outside = [], [], 0
         for row in rows:
             n = len(tokenize(row["target"], add_special_tokens=False)["input_ids"])
-            if low <= n <= high:
-                kept.append({**row, "target_tokens": n})
-            else:
+            if apply and not low <= n <= high:
                 drops.append(
                     Drop(row["uid"], "answer_length", f"{n} tokens, outside {low}..{high}")
                 )
-        return StageOutput(kept, drops)
+                continue
+            outside += not low <= n <= high
+            kept.append({**row, "target_tokens": n})
+        return StageOutput(kept, drops, {FLAGGED: {"answer_length": outside}})
 
     return run_shard_stage(
         stage="answer_length_filter",

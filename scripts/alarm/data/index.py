@@ -154,7 +154,8 @@ def _dataset_of(ledger: Ledger, datasets: Mapping[str, str]) -> str | None:
 def filter_drops(
     ledger_root: str | Path, categories: Mapping[str, str], stage_order: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Per Table 1 group and corpus stage: rows in, and rows dropped per reason, summed over
+    """Per Table 1 group and corpus stage: rows in, rows dropped per reason, and rows kept
+    that a stricter setting would have dropped (``flagged``, per reason), summed over
     the ledgers under ``ledger_root``; ``categories`` maps each dataset to its category.
     Stages are listed in ``stage_order`` (the order rows flow), any other stage after them."""
     drops: dict[str, dict[str, dict[str, Any]]] = {}
@@ -164,15 +165,20 @@ def filter_drops(
         groups = ["Total"] if dataset is None else [TABLE1_GROUPS[categories[dataset]], "Total"]
         for group in groups:
             entry = drops.setdefault(group, {}).setdefault(
-                ledger.stage, {"rows_in": 0, "dropped": {}}
+                ledger.stage, {"rows_in": 0, "dropped": {}, "flagged": {}}
             )
             entry["rows_in"] += ledger.rows_in
-            for reason, n in ledger.dropped.items():
-                entry["dropped"][reason] = entry["dropped"].get(reason, 0) + n
+            for key, counts in (("dropped", ledger.dropped), ("flagged", ledger.flagged)):
+                for reason, n in counts.items():
+                    entry[key][reason] = entry[key].get(reason, 0) + n
     order = {stage: i for i, stage in enumerate(stage_order)}
     return {
         group: {
-            stage: {**entry, "dropped": dict(sorted(entry["dropped"].items()))}
+            stage: {
+                **entry,
+                "dropped": dict(sorted(entry["dropped"].items())),
+                "flagged": dict(sorted(entry["flagged"].items())),
+            }
             for stage, entry in sorted(
                 drops[group].items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])
             )

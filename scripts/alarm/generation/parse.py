@@ -27,15 +27,30 @@ def after_reasoning(text: str) -> str:
     return text.split(THINK_END, 1)[-1]
 
 
+def answer_region(text: str) -> tuple[str, str | None]:
+    """What follows the last ``<answer>`` up to the next ``</answer>``, unstripped, and
+    which tag was missing: ``None``, ``"no_answer_tag"`` or ``"unclosed_answer_tag"``.
+
+    Without an ``<answer>`` the region starts at the beginning, without the closing tag
+    it runs to the end: the authors' rephrasing parser keeps exactly this.
+    """
+    opening = text.rfind(ANSWER_OPEN)
+    start = 0 if opening < 0 else opening + len(ANSWER_OPEN)
+    end = text.find(ANSWER_CLOSE, start)
+    body = text[start:] if end < 0 else text[start:end]
+    if opening < 0:
+        return body, "no_answer_tag"
+    return body, "unclosed_answer_tag" if end < 0 else None
+
+
 def last_answer(text: str) -> str:
     """The content of the last complete ``<answer>...</answer>`` pair, stripped."""
-    start = text.rfind(ANSWER_OPEN)
-    if start < 0:
+    body, missing = answer_region(text)
+    if missing == "no_answer_tag":
         raise ParseError("no_answer_tag", "the output has no <answer>")
-    end = text.find(ANSWER_CLOSE, start)
-    if end < 0:
+    if missing is not None:
         raise ParseError("no_answer_tag", "the last <answer> is never closed")
-    return text[start + len(ANSWER_OPEN) : end].strip()
+    return body.strip()
 
 
 def json_string_list(text: str) -> list[str]:

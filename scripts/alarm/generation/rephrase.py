@@ -5,15 +5,26 @@ The same frozen reasoning LM rewrites R0 under rules ``I_reph`` (the run's texts
 words replaced by auditory ones, the same structure, length and meaning, and
 a truncated response left truncated. R0's reasoning tags are renamed so the
 rephraser does not take that reasoning for its own. The rephraser's own
-reasoning is capped by the thinking budget (B = 1536) and never reaches the
-target: only the last ``<answer>`` after its reasoning is kept.
+reasoning is capped by the thinking budget (B = 1536); its answer, inside
+``<answer>``, holds the rewritten reasoning and answer.
 
 The target is ``reasoning\\n</think>\\n\\nanswer`` with no opening tag (the
-training prompt ends in ``<think>\\n``) and no EOS; a truncated R0 gives a
-reasoning-only target. Outputs that lose this structure, come back empty or
-leak the budget sentence, the rephraser's reasoning or the rephrasing tags
-are dropped with their reason. An optional LLM leak checker (off in the
-paper's run) regenerates items it rejects, a bounded number of times.
+training prompt ends in ``<think>\\n``) and no EOS, all of it from the rephraser
+(R0 only says whether its reasoning was complete); a truncated R0 gives a
+reasoning-only target. How the output is read is the setting ``parse``:
+
+- ``authors`` (their ``generate_responses.py``): every output is kept. The text after
+  the last ``<answer>`` (up to ``</answer>``, else to the end; the whole output when
+  there is no ``<answer>``, the rephraser's own reasoning and ``</think>`` included)
+  with the reasoning tags renamed back; the stage's ``kept_flagged`` statistics count
+  the outputs without an ``<answer>`` or with an unclosed one;
+- ``strict``: outputs that lose the structure, come back empty or leak the budget
+  sentence, the rephraser's reasoning or the rephrasing tags are dropped with their
+  reason, since a target without an answer, or with the rephraser's thinking, teaches
+  the model to emit just that.
+
+An optional LLM leak checker (off in the paper's run) regenerates items it rejects,
+a bounded number of times, in either mode.
 """
 
 from __future__ import annotations
@@ -30,12 +41,19 @@ from alarm.generation.backend import (
     item_seed,
 )
 from alarm.generation.budget import FORCED_CLOSE, generate_with_budget
-from alarm.generation.parse import THINK_END, ParseError, after_reasoning, last_answer
-from alarm.ledger import Drop
+from alarm.generation.parse import (
+    THINK_END,
+    ParseError,
+    after_reasoning,
+    answer_region,
+    last_answer,
+)
+from alarm.ledger import FLAGGED, Drop
 from alarm.stage import StageOutput
 from alarm.texts import Texts
 
 REASONING_OPEN, REASONING_CLOSE = "<text_llm_reasoning>", "</text_llm_reasoning>"
+THINK_START = "<think>"
 
 LEAK_VERDICT = re.compile(r"ANSWER:\s*(YES|NO)\s*$", re.IGNORECASE)
 # Pieces of the rephrasing machinery that must never reach a target.
@@ -58,10 +76,18 @@ def prepare_r0(r0: str) -> tuple[str, bool]:
     a missing ``</think>`` means the 512-token cap cut the reasoning.
     """
     complete = THINK_END in r0
-    text = r0 if r0.lstrip().startswith("<think>") else "<think>\n" + r0
+    text = r0 if opens_reasoning(r0) else THINK_START + "\n" + r0
     if not complete:
         text += "\n</think>"
     return text.replace("<think>", REASONING_OPEN).replace(THINK_END, REASONING_CLOSE), complete
+
+
+def opens_reasoning(r0: str) -> bool:
+    """R0 holds its own ``<think>``: never under a template that opens the reasoning.
+
+    The authors decide this once per batch, on its first item; here each item decides.
+    """
+    return r0.lstrip().startswith(THINK_START)
 
 
 def rephrase_messages(texts: Texts, prepared: str, row: dict[str, Any]) -> list[dict[str, str]]:
@@ -105,6 +131,37 @@ def reassemble(output: str, complete: bool) -> str:
     return target
 
 
+def reassemble_as_authors(output: str, complete: bool, opened: bool) -> tuple[str, str | None]:
+    """The authors' target from the rephraser's output, and which ``<answer>`` tag it lacked.
+
+    Nothing is refused: with no ``<answer>`` the whole output, the rephraser's reasoning
+    and its ``</think>`` included, becomes the target. The opening reasoning tag becomes
+    ``<think>`` again when R0 held one (``opened``), else it goes; the closing one becomes
+    ``</think>`` when R0 was complete, else it goes.
+    """
+    body, missing = answer_region(output)
+    body = body.strip()
+    if opened:
+        body = body.replace(REASONING_OPEN, THINK_START)
+    else:
+        body = body.replace(REASONING_OPEN, "").lstrip()
+    if complete:
+        body = body.replace(REASONING_CLOSE, THINK_END)
+    else:
+        body = body.replace(REASONING_CLOSE, "").rstrip()
+    return body, missing
+
+
+def parse_rephrasing(output: str, r0: str, complete: bool, mode: str) -> tuple[str, str | None]:
+    """The target under ``parse`` mode ``mode``, and the missing ``<answer>`` tag it was kept
+    without (``authors`` only); ``strict`` raises :class:`ParseError` instead."""
+    if mode == "authors":
+        return reassemble_as_authors(output, complete, opens_reasoning(r0))
+    if mode == "strict":
+        return reassemble(output, complete), None
+    raise ValueError(f"unknown rephrasing parse mode {mode!r}")
+
+
 def leak_checker_messages(texts: Texts, target: str, row: dict[str, Any]) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": texts.checker_system()},
@@ -138,6 +195,7 @@ def rephrase(
     todo, kept, drops = list(by_uid), [], []
     last_failure: dict[str, Drop] = {}
     stats = {"pass2": 0, "forced_close": 0, "generated_tokens": 0, "leak_rejections": 0}
+    flagged = stats[FLAGGED] = {"no_answer_tag": 0, "unclosed_answer_tag": 0}
     for attempt in range(tries):
         requests = [
             Request(
@@ -161,7 +219,10 @@ def rephrase(
                 last_failure[uid] = drop
                 continue
             try:
-                candidates[uid] = (reassemble(result.text, prepared[uid][1]), result)
+                target, missing = parse_rephrasing(
+                    result.text, by_uid[uid]["r0"], prepared[uid][1], settings["parse"]
+                )
+                candidates[uid] = (target, result, missing)
             except ParseError as err:
                 last_failure[uid] = Drop(uid, err.reason, err.detail)
         accepted = set(candidates)
@@ -176,7 +237,7 @@ def rephrase(
                         item_seed(settings["seed"], uid, f"leak/{attempt}"),
                         sampling,
                     )
-                    for uid, (target, _) in candidates.items()
+                    for uid, (target, _, _) in candidates.items()
                 ]
             )
             for uid, verdict in zip(list(candidates), verdicts, strict=True):
@@ -188,7 +249,9 @@ def rephrase(
                     stats["leak_rejections"] += 1
                     last_failure[uid] = Drop(uid, "leak_checker_rejected", f"attempt {attempt + 1}")
         for uid in accepted:
-            target, result = candidates[uid]
+            target, result, missing = candidates[uid]
+            if missing is not None:
+                flagged[missing] += 1
             row = by_uid[uid]
             kept.append(
                 {

@@ -20,6 +20,7 @@ from safetensors import safe_open
 
 from alarm.model.alarm_model import CheckpointError, load_fitting
 from alarm.model.frontend import AudioFrontEnd
+from alarm.specs import model_decode_rate
 
 AUDIO_PREFIXES = (
     "model.audio_adapter.",
@@ -30,9 +31,11 @@ AUDIO_PREFIXES = (
 ADAPTER_TYPES = {"downsampler_conformer": "conv", "mlp": "mlp", "identity": "identity"}
 
 
-def released_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
+def released_settings(config: dict[str, Any], name: str, decode_rate: int | None) -> dict[str, Any]:
     """Our model spec's JSON (as :func:`alarm.config.model_spec` makes) from a released
-    checkpoint's ``config.json``; :func:`alarm.specs.with_paths` adds the local networks."""
+    checkpoint's ``config.json``; :func:`alarm.specs.with_paths` adds the local networks.
+    ``decode_rate`` is the configuration's (``config.json`` does not hold one; the
+    checkpoints were trained on clips decoded at 16 kHz)."""
     adapters, layers = {}, {}
     for spec in config["audio_adapter_configs"]:
         enc = spec["encoder_name"]
@@ -77,6 +80,7 @@ def released_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
         "adapters": adapters,
         "fusion": fusion,
         "encoders": {enc: {"layers": layers[enc], "hub": None} for enc in adapters},
+        "decode_rate": model_decode_rate(adapters, decode_rate),
         "llm_hub": None,
     }
 

@@ -264,7 +264,8 @@ def corpus_table(stats: dict[str, Any]) -> str:
 
 def drops_table(stats: dict[str, Any]) -> str:
     """What each corpus stage dropped, per Table 1 group: rows in, rows dropped, the rate
-    and the reasons (empty where the stats hold no ledger counts)."""
+    and the reasons, then what it kept that a stricter setting would have dropped
+    (empty where the stats hold no ledger counts)."""
     rows = [
         [
             group,
@@ -275,11 +276,13 @@ def drops_table(stats: dict[str, Any]) -> str:
             if entry["rows_in"]
             else MISSING,
             ", ".join(f"{reason} {n:,}" for reason, n in entry["dropped"].items()) or MISSING,
+            ", ".join(f"{reason} {n:,}" for reason, n in entry.get("flagged", {}).items())
+            or MISSING,
         ]
         for group, stages in stats.get("drops", {}).items()
         for stage, entry in stages.items()
     ]
     if not rows:
         return ""
-    header = ["audio type", "stage", "rows in", "dropped", "drop %", "reasons"]
+    header = ["audio type", "stage", "rows in", "dropped", "drop %", "reasons", "kept, flagged"]
     return "\n" + markdown_table(header, rows)

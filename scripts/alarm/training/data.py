@@ -19,7 +19,7 @@ import torch
 from alarm.data.audio import AudioError, decode, to_mono
 from alarm.data.audio_store import AudioStore
 from alarm.files import read_shard
-from alarm.model.encoders import feature_extractor
+from alarm.model.encoders import FeatureExtractor
 from alarm.model.layout import Text, piece_ids, training_layout
 from alarm.sharding import stable_hash
 
@@ -62,9 +62,11 @@ def sequence_length(example: dict[str, Any], tokens_per_second: float, fixed: in
 
 
 class ExampleDataset(torch.utils.data.Dataset):
-    def __init__(self, examples: list[dict[str, Any]], encoders: dict[str, str], tokenizer):
+    def __init__(
+        self, examples: list[dict[str, Any]], extractors: dict[str, FeatureExtractor], tokenizer
+    ):
         self.examples = examples
-        self.extractors = {name: feature_extractor(name, path) for name, path in encoders.items()}
+        self.extractors = extractors
         self.tokenizer = tokenizer
         self.store = AudioStore()
 

@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from alarm.files import write_json
 from alarm.model.alarm_model import ALARMModel, build_frontend, save_trained
+from alarm.model.encoders import feature_extractors
 from alarm.model.loading import load_llm
 from alarm.specs import ModelSpec, TrainingSettings
 from alarm.tokenizer import load_tokenizer
@@ -202,9 +203,9 @@ def setup(
 
     rate, fixed = frontend.token_rate()
     lengths = [sequence_length(e, rate, fixed) for e in train_examples]
-    encoders = {name: enc.path for name, enc in m.encoders.items()}
-    train_set = ExampleDataset(train_examples, encoders, tokenizer)
-    val_set = ExampleDataset(val_examples, encoders, tokenizer)
+    extractors = feature_extractors(m)
+    train_set = ExampleDataset(train_examples, extractors, tokenizer)
+    val_set = ExampleDataset(val_examples, extractors, tokenizer)
     stream = BatchStream(lengths, t.per_device_batch * world, t.seed, t.bucketing, rank, world)
     steps_per_epoch = stream.batches_per_epoch() // accum
     total_steps = t.max_steps or max(1, int(t.epochs * steps_per_epoch))

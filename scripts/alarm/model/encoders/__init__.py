@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from alarm.model.encoders.base import EncoderOutput, FeatureExtractor, FrozenEncoder
 from alarm.model.encoders.muq import MuQAudioEncoder, MuQFeatures
 from alarm.model.encoders.sslam import SSLAMAudioEncoder, SSLAMFeatures
 from alarm.model.encoders.w2vbert import W2VBertAudioEncoder, W2VBertFeatures
 from alarm.model.encoders.whisper import WhisperAudioEncoder, WhisperFeatures
+
+if TYPE_CHECKING:
+    from alarm.specs import ModelSpec
 
 ENCODERS: dict[str, tuple[type[FrozenEncoder], type[FeatureExtractor]]] = {
     "whisper": (WhisperAudioEncoder, WhisperFeatures),
@@ -27,8 +32,16 @@ def load_encoder(
     )
 
 
-def feature_extractor(name: str, path: str) -> FeatureExtractor:
-    return ENCODERS[name][1](path)
+def feature_extractor(name: str, path: str | None, decode_rate: int | None) -> FeatureExtractor:
+    return ENCODERS[name][1](path, decode_rate)
+
+
+def feature_extractors(spec: ModelSpec) -> dict[str, FeatureExtractor]:
+    """The feature extractor of each of a model's encoders, at the model's decode rate."""
+    return {
+        name: feature_extractor(name, enc.path, spec.decode_rate)
+        for name, enc in spec.encoders.items()
+    }
 
 
 __all__ = [
@@ -37,5 +50,6 @@ __all__ = [
     "FeatureExtractor",
     "FrozenEncoder",
     "feature_extractor",
+    "feature_extractors",
     "load_encoder",
 ]

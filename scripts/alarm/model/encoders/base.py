@@ -24,12 +24,28 @@ class EncoderOutput:
 
 
 class FeatureExtractor:
-    """Waveform -> model inputs for one clip; ``collate`` pads a list of them."""
+    """Waveform -> model inputs for one clip; ``collate`` pads a list of them.
 
-    sample_rate: int = 16000
+    ``path`` is the encoder's directory (read by extractors that ship files there);
+    ``decode_rate`` is the model's (:attr:`alarm.specs.ModelSpec.decode_rate`).
+    """
+
+    sample_rate: int  # the encoder's (alarm.specs.SAMPLE_RATES)
+
+    def __init__(self, path: str | None, decode_rate: int | None):
+        del path
+        self.decode_rate = decode_rate
 
     def prepare(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
-        """Resample a mono float32 waveform to this encoder's rate."""
+        """Resample a mono float32 waveform to this encoder's rate, by way of
+        ``decode_rate`` where one is set."""
+        # Every clip reaches every encoder through here (training, benchmarks, the CLI,
+        # released checkpoints). The authors' datasets decoded every clip at 16 kHz, so
+        # their MuQ (24 kHz) never saw content above 8 kHz; the 16 kHz encoders get the
+        # same samples either way, the second resample being the identity.
+        if self.decode_rate is not None:
+            waveform = resample(waveform, sample_rate, self.decode_rate)
+            sample_rate = self.decode_rate
         return resample(waveform, sample_rate, self.sample_rate).astype(np.float32, copy=False)
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:

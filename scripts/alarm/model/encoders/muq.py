@@ -17,17 +17,15 @@ from alarm.model.encoders.base import (
     FrozenEncoder,
     pad_time_to_multiple,
 )
+from alarm.specs import SAMPLE_RATES
 
-SAMPLE_RATE = 24000
+SAMPLE_RATE = SAMPLE_RATES["muq"]
 CHUNK_SAMPLES = 30 * SAMPLE_RATE
 SAMPLES_PER_FRAME = 960  # 24 kHz -> 25 Hz
 
 
 class MuQFeatures(FeatureExtractor):
-    sample_rate = SAMPLE_RATE
-
-    def __init__(self, path: str | None = None):
-        del path  # MuQ computes its mel spectrogram inside the model
+    sample_rate = SAMPLE_RATE  # MuQ computes its mel spectrogram inside the model
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
         wav = torch.from_numpy(self.prepare(waveform, sample_rate))

@@ -20,6 +20,7 @@ from alarm.model.encoders.base import (
     pad_time_to_multiple,
 )
 from alarm.model.encoders.sslam_modeling import SSLAMConfig, SSLAMModel
+from alarm.specs import SAMPLE_RATES
 
 CHUNK_FRAMES = 1024
 NORM_MEAN = -4.268
@@ -28,10 +29,7 @@ EDGE_PAD = 160
 
 
 class SSLAMFeatures(FeatureExtractor):
-    sample_rate = 16000
-
-    def __init__(self, path: str | None = None):
-        del path  # the fbank settings are fixed by the checkpoint's training
+    sample_rate = SAMPLE_RATES["sslam"]  # the fbank settings are fixed by the checkpoint's training
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
         from torchaudio.compliance.kaldi import fbank

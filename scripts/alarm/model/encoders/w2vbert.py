@@ -18,17 +18,19 @@ from alarm.model.encoders.base import (
     FrozenEncoder,
     pad_time_to_multiple,
 )
+from alarm.specs import SAMPLE_RATES
 
 CHUNK_FRAMES = 1500
 EDGE_PAD = 160
 
 
 class W2VBertFeatures(FeatureExtractor):
-    sample_rate = 16000
+    sample_rate = SAMPLE_RATES["w2vbert"]
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, decode_rate: int | None):
         from transformers import SeamlessM4TFeatureExtractor
 
+        super().__init__(path, decode_rate)
         self.extractor = SeamlessM4TFeatureExtractor.from_pretrained(path)
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:

@@ -12,17 +12,19 @@ import numpy as np
 import torch
 
 from alarm.model.encoders.base import EncoderOutput, FeatureExtractor, FrozenEncoder
+from alarm.specs import SAMPLE_RATES
 
-CHUNK_SAMPLES = 30 * 16000
+CHUNK_SAMPLES = 30 * SAMPLE_RATES["whisper"]
 CHUNK_FRAMES = 3000  # mel frames per 30 s piece (10 ms hop)
 
 
 class WhisperFeatures(FeatureExtractor):
-    sample_rate = 16000
+    sample_rate = SAMPLE_RATES["whisper"]
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, decode_rate: int | None):
         from transformers import WhisperFeatureExtractor
 
+        super().__init__(path, decode_rate)
         self.extractor = WhisperFeatureExtractor.from_pretrained(path)
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
