@@ -9,6 +9,7 @@ import time
 
 import pytest
 from safetensors.torch import load_file
+from training_helpers import train_model_args
 
 from alarm.training.loop import train
 
@@ -16,31 +17,13 @@ pytestmark = pytest.mark.slow
 
 
 def _command(settings_file, corpus, run_dir, model, files):
-    """`alarm train-model` as the rule runs it: settings and knobs as JSON, files as pairs."""
+    """`alarm train-model` as the rule runs it."""
     settings = json.loads(settings_file.read_text())
     knobs = {k: settings["training"].pop(k) for k in ("checkpoint_every", "num_workers")}
-    return [
-        sys.executable,
-        "-m",
-        "alarm.cli",
-        "train-model",
-        "--model",
-        model,
-        "--train",
-        str(corpus / "train.parquet"),
-        "--validation",
-        str(corpus / "validation.parquet"),
-        "--run-dir",
-        str(run_dir),
-        "--pretrained",
-        *(f"{role}={path}" for role, path in files["pretrained"].items()),
-        "--init",
-        *(f"{encoder}={path}" for encoder, path in files["init"].items()),
-        "--settings",
-        json.dumps(settings),
-        "--knobs",
-        json.dumps(knobs),
-    ]
+    args = train_model_args(
+        model, corpus, run_dir, files["pretrained"], settings, knobs, files["init"]
+    )
+    return [sys.executable, "-m", "alarm.cli", *args]
 
 
 def _step(run_dir):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch.multiprocessing as mp
+from training_helpers import train_model_args
 
 from alarm.cli import main
 from alarm.registry import TRAINING_KNOBS
@@ -20,24 +21,7 @@ def _train_model(settings, corpus, run_dir, pretrained, *extra):
     knobs = {k: recipe.pop(k) for k in TRAINING_KNOBS}
     given = {"model": model.to_dict(), "training": recipe, "datasets": categories}
     return main(
-        [
-            "train-model",
-            "--model",
-            model.name,
-            "--train",
-            str(corpus / "train.parquet"),
-            "--validation",
-            str(corpus / "validation.parquet"),
-            "--run-dir",
-            str(run_dir),
-            "--pretrained",
-            *(f"{role}={path}" for role, path in pretrained.items()),
-            "--settings",
-            json.dumps(given),
-            "--knobs",
-            json.dumps(knobs),
-            *extra,
-        ]
+        train_model_args(model.name, corpus, run_dir, pretrained, given, knobs, None, *extra)
     )
 
 
