@@ -210,11 +210,16 @@ def test_each_node_launches_accelerate_with_the_first_node_as_rendezvous(monkeyp
 
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.delenv("RANK", raising=False)
-    env = {"ALARM_NODES": "2", "ALARM_NODE_RANK": "1", "ALARM_MAIN_ADDR": "gpu017"}
+    env = {"ALARM_NODES": "2", "ALARM_NODE_RANK": "1", "ALARM_MAIN_ADDR": "gpu017",
+           "ALARM_MASTER_PORT": "21234"}  # fmt: skip
     command = accelerate_command(["train-model"], 4, env)
     assert command[command.index("--num_processes") + 1] == "8"
     assert command[command.index("--machine_rank") + 1] == "1"
     assert command[command.index("--main_process_ip") + 1] == "gpu017"
+    assert command[command.index("--main_process_port") + 1] == "21234"  # the job's own
+    # One node: any free port, so that two trainings on one node do not collide.
+    single = accelerate_command(["train-model"], 4, {})
+    assert single[single.index("--main_process_port") + 1] == "0"
     # a CPU node trains in one process
     command = accelerate_command(["train-model"], 0, env)
     assert command[command.index("--num_processes") + 1] == "2"

@@ -60,9 +60,10 @@ rule train_model:
 # A model whose training.nodes > 1 spans several SLURM nodes: srun starts one task per
 # node; each runs the image with the profile's Apptainer arguments and launches accelerate
 # with its node rank. The job's shell runs on the host (an image has no srun or scontrol):
-# it finds the first node for the rendezvous. Each task's own shell hands the node count,
-# its node rank and that address to the image (which may not see SLURM_* under a clean
-# environment). The jobstep plugin strips SLURM_* (the node list, cpus-per-task) from
+# it finds the first node for the rendezvous and a port of this job's own (a fixed one
+# would clash with another job's on the same first node). Each task's own shell hands the
+# node count, its node rank, that address and port to the image (which may not see
+# SLURM_* under a clean environment). The jobstep plugin strips SLURM_* (the node list, cpus-per-task) from
 # the job's shell, hence the explicit query and --cpus-per-task. --kill-on-bad-exit ends
 # every node's task when one fails. Without GPUs (the test cluster) one process per node.
 rule train_model_multinode:
@@ -106,10 +107,12 @@ rule train_model_multinode:
     shell:
         'ALARM_MAIN_ADDR=$(scontrol show hostnames "$(squeue -h -j $SLURM_JOB_ID -o %N)" '
         "| head -n 1) && export ALARM_MAIN_ADDR && "
+        "export ALARM_MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000)) && "
         "srun --nodes={resources.nodes} --ntasks-per-node=1 "
         "--cpus-per-task={resources.cpus_per_task} --kill-on-bad-exit=1 "
         "sh -c 'exec apptainer exec --home $PWD {resources.apptainer_args} "
-        "--env ALARM_MAIN_ADDR=$ALARM_MAIN_ADDR --env ALARM_NODES={resources.nodes} "
+        "--env ALARM_MAIN_ADDR=$ALARM_MAIN_ADDR --env ALARM_MASTER_PORT=$ALARM_MASTER_PORT "
+        "--env ALARM_NODES={resources.nodes} "
         '--env ALARM_NODE_RANK=$SLURM_NODEID "$@"\' node {params.image} '
         "alarm train-model --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "

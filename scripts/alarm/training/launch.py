@@ -50,10 +50,15 @@ def accelerate_command(argv: list[str], gpus: int, env: dict[str, str]) -> list[
             env["ALARM_NODE_RANK"],
             "--main_process_ip",
             env["ALARM_MAIN_ADDR"],
+            # The rule derives it from the job id: two jobs whose first node is the same
+            # would otherwise both listen on accelerate's default 29500.
             "--main_process_port",
             env.get("ALARM_MASTER_PORT", "29500"),
             "--same_network",
         ]
+    else:
+        # Any free port: several training jobs can share a node.
+        command += ["--main_process_port", "0"]
     return [*command, "-m", "alarm.cli", *argv]
 
 
