@@ -215,6 +215,19 @@ def _stage(checkout: Path, files: Iterable[str], context: Path) -> None:
         shutil.copy2(checkout / f, context / f)
 
 
+def build_environment(environ: dict[str, str]) -> dict[str, str]:
+    """Apptainer's layer cache and build sandbox under ``$ALARM_SCRATCH`` unless set: the
+    CUDA images need tens of GB, more than a login node's /tmp or a home quota holds."""
+    env = dict(environ)
+    scratch = env.get("ALARM_SCRATCH")
+    for variable, folder in (("APPTAINER_CACHEDIR", "cache"), ("APPTAINER_TMPDIR", "tmp")):
+        if scratch and not env.get(variable):
+            path = Path(scratch) / "apptainer" / folder
+            path.mkdir(parents=True, exist_ok=True)
+            env[variable] = str(path)
+    return env
+
+
 def build(name: str, checkout: Path, image: Path, apptainer: str = "apptainer") -> dict:
     """Build ``image`` from ``containers/{name}.def``; write its record beside it.
 
@@ -235,7 +248,10 @@ def build(name: str, checkout: Path, image: Path, apptainer: str = "apptainer") 
         (context / "image.json").write_text(json.dumps(record, indent=2) + "\n")
         image.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [apptainer, "build", "--force", str(image), definition], cwd=context, check=True
+            [apptainer, "build", "--force", str(image), definition],
+            cwd=context,
+            env=build_environment(dict(os.environ)),
+            check=True,
         )
     record_path(image).write_text(json.dumps(record, indent=2) + "\n")
     return record

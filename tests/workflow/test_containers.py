@@ -215,6 +215,16 @@ def test_an_image_that_does_not_hold_the_checkout_is_named_with_its_rebuild(tmp_
     assert images.problem(str(image), checkout) is None
 
 
+def test_image_builds_keep_their_cache_and_sandbox_on_the_scratch(tmp_path):
+    env = images.build_environment({"ALARM_SCRATCH": str(tmp_path)})
+    assert env["APPTAINER_CACHEDIR"] == str(tmp_path / "apptainer/cache")
+    assert env["APPTAINER_TMPDIR"] == str(tmp_path / "apptainer/tmp")
+    assert (tmp_path / "apptainer/tmp").is_dir()
+    mine = {"ALARM_SCRATCH": str(tmp_path), "APPTAINER_TMPDIR": "/local/tmp"}
+    assert images.build_environment(mine)["APPTAINER_TMPDIR"] == "/local/tmp"  # the user's
+    assert "APPTAINER_CACHEDIR" not in images.build_environment({})  # no scratch: Apptainer's
+
+
 # The stand-in: images made by fake_apptainer.py from the real definitions.
 
 
