@@ -103,7 +103,12 @@ def _sbatch_lines(tmp_path, *overlays):
 
 
 def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_rules(tmp_path):
+    import re
+
     lines = _sbatch_lines(tmp_path)
+    rules = "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    local = set(re.findall(r"rule (\w+):(?:(?!\nrule ).)*?localrule: True", rules, re.DOTALL))
+    assert {"build_container", "download_corpus"} <= local
     assert {"train_model", "generate_r0", "collect", "corpus_index"} <= set(lines)
     for rule, calls in lines.items():
         for call, _ in calls:
@@ -112,6 +117,10 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
                 assert f"--gpus=CHANGE_ME_gpu_model:{wanted}" in call, (rule, call)
             else:
                 assert "--gpus" not in call and "--gres" not in call, (rule, call)
+            # A time limit of its own, and memory from the rule (the default, twice the
+            # inputs, would count the Apptainer image); local rules are never submitted.
+            if rule not in local:
+                assert re.search(r" -t \d+", call) and "--mem " in call, (rule, call)
     train, train_shell = sorted(lines["train_model"])[0]
     assert "--cpus-per-task=64" in train and "--mem 480000" in train and "-t 4320" in train
     # its 4 GPUs on one node (--gpus counts the job's); no signal: the loop stops itself

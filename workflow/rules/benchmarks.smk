@@ -28,6 +28,9 @@ rule convert_benchmark:
         "logs/convert_benchmark/{benchmark}/{shard}.log",
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("convert_benchmark", benchmark=w.benchmark),
     shell:
@@ -89,6 +92,9 @@ rule score_benchmark:
         extraction=alternatives(EXTRACTIONS),
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     shell:
         "alarm score-benchmark --benchmark {wildcards.benchmark} --responses {input.responses} "
         "--extraction {wildcards.extraction} --scores {output.scores} "

@@ -210,6 +210,9 @@ def resources(family):
     return config["resources"][family]
 
 
+# Every job declares mem_mb and runtime: Snakemake's default memory is twice the inputs'
+# size, an Apptainer image included, and a job without a runtime gets the partition's
+# default time limit.
 def memory(family, most=None):
     """A family's memory times the attempt, at most `most` times: a job SLURM killed for
     memory gets more."""

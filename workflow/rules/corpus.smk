@@ -58,6 +58,9 @@ rule make_synthetic_corpus:
         "logs/make_synthetic_corpus/make_synthetic_corpus.tsv"
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     params:
         settings=settings("make_synthetic_corpus"),
     shell:

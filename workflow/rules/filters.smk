@@ -125,6 +125,9 @@ rule corpus_stats:
         "logs/corpus_stats/corpus_stats.log",
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     params:
         settings=settings("corpus_stats"),
     # The ledgers lie beside the shards the index was built from (no outputs of their own).
@@ -145,5 +148,8 @@ rule check_ledgers:
         "logs/check_ledgers/check_ledgers.log",
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     shell:
         "alarm check-ledgers results --output {output} > {log} 2>&1"

@@ -28,6 +28,9 @@ rule report:
         "logs/report/report.log",
     container:
         image("data")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     shell:
         "alarm report --scores {input.scores} --metrics {input.metrics} --stats {input.stats} "
         "--markdown {output.markdown} --radar {output.radar} > {log} 2>&1"

@@ -138,6 +138,9 @@ rule model_summary:
         model=alternatives(TRAINED),
     container:
         image("train")
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("model_summary", model=w.model),
         pretrained=pairs("pretrained"),
