@@ -58,6 +58,11 @@ def test_the_ci_profile_asks_for_no_gpu():
     assert all(family.get("gpu", 0) == 0 for family in default.get("resources", {}).values())
 
 
+def _rules_text() -> str:
+    """Every rule file of the workflow, as one text."""
+    return "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+
+
 def _sbatch_lines(tmp_path, *overlays):
     """The `sbatch` line the SLURM plugin's own code builds for each job of the paper DAG
     under the H200 profile (a dry run gives each job's evaluated resources)."""
@@ -106,7 +111,7 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
     import re
 
     lines = _sbatch_lines(tmp_path)
-    rules = "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    rules = _rules_text()
     local = set(re.findall(r"rule (\w+):(?:(?!\nrule ).)*?localrule: True", rules, re.DOTALL))
     assert {"build_container", "download_corpus"} <= local
     assert {"train_model", "generate_r0", "collect", "corpus_index"} <= set(lines)
@@ -131,7 +136,7 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
 def test_every_gpu_rule_of_the_workflow_is_in_the_profiles():
     import re
 
-    rules = "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    rules = _rules_text()
     in_gpu_images = set(
         re.findall(
             r"rule (\w+):(?:(?!\nrule ).)*?image\(\"(?:vllm|train|\{name\})\"\)", rules, re.DOTALL

@@ -138,12 +138,13 @@ def answer_length_filter(
         kept, drops, outside = [], [], 0
         for row in rows:
             n = len(tokenize(row["target"], add_special_tokens=False)["input_ids"])
-            if apply and not low <= n <= high:
+            inside = low <= n <= high
+            if apply and not inside:
                 drops.append(
                     Drop(row["uid"], "answer_length", f"{n} tokens, outside {low}..{high}")
                 )
                 continue
-            outside += not low <= n <= high
+            outside += not inside
             kept.append({**row, "target_tokens": n})
         return StageOutput(kept, drops, {FLAGGED: {"answer_length": outside}})
 

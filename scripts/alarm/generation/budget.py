@@ -6,8 +6,8 @@ limit: if it was cut inside its reasoning (no ``</think>`` yet) the fixed
 sentence and ``</think>`` are appended first, closing the reasoning; if it was
 cut in the answer, it simply continues. The final text is pass 1 + the
 appended sentence + pass 2. An item whose pass-2 prompt would not fit the context
-keeps pass 1's text and finishes ``prompt_too_long``. Used for self-rephrasing (B = 1536) and for
-inference (B = 8192 of 16384).
+keeps pass 1's text and finishes ``prompt_too_long``. Used for self-rephrasing
+(B = 1536) and for inference (B = 8192 of 16384).
 """
 
 from __future__ import annotations

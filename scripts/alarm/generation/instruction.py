@@ -46,8 +46,7 @@ def instruction_responses(
     kept, drops = [], []
     for row in rows:
         got = {v: next(results) for v in variants}
-        too_long = [context_drop(row["uid"], r) for r in got.values()]
-        if drop := next((d for d in too_long if d), None):
+        if drop := next(filter(None, (context_drop(row["uid"], r) for r in got.values())), None):
             drops.append(drop)
             continue
         answers = {v: r.text for v, r in got.items()}

@@ -262,6 +262,10 @@ def corpus_table(stats: dict[str, Any]) -> str:
     )
 
 
+def _per_reason(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n:,}" for reason, n in counts.items()) or MISSING
+
+
 def drops_table(stats: dict[str, Any]) -> str:
     """What each corpus stage dropped, per Table 1 group: rows in, rows dropped, the rate
     and the reasons, then what it kept that a stricter setting would have dropped
@@ -275,9 +279,8 @@ def drops_table(stats: dict[str, Any]) -> str:
             fmt(100.0 * sum(entry["dropped"].values()) / entry["rows_in"])
             if entry["rows_in"]
             else MISSING,
-            ", ".join(f"{reason} {n:,}" for reason, n in entry["dropped"].items()) or MISSING,
-            ", ".join(f"{reason} {n:,}" for reason, n in entry.get("flagged", {}).items())
-            or MISSING,
+            _per_reason(entry["dropped"]),
+            _per_reason(entry.get("flagged", {})),
         ]
         for group, stages in stats.get("drops", {}).items()
         for stage, entry in stages.items()
