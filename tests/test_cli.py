@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,11 @@ def test_by_hand_settings_are_the_rules(default_config):
             "benchmark": "synthetic"}  # fmt: skip
     for stage in STAGES.values():
         ns = argparse.Namespace(
-            configfile=[str(REPO / "config" / "config.yaml")], settings=None, knobs=None, **keys
+            configfile=[str(REPO / "config" / "config.yaml")],
+            settings=None,
+            knobs=None,
+            threads=None,
+            **keys,
         )
         mine = {k: v for k, v in keys.items() if k in stage.keys}
         if stage.name == "download_pretrained":
@@ -75,6 +80,26 @@ def test_by_hand_settings_are_the_rules(default_config):
         got = resolve(stage, ns)
         assert got.settings == stage.settings_of(default_config, **mine), stage.name
         assert got.knobs == stage.knobs_of(default_config, **mine), stage.name
+        assert got.threads == stage.threads_of(default_config), stage.name
+
+
+def test_a_stage_computes_with_the_threads_it_is_given():
+    """--threads (the rule's job threads; by hand the config's) reaches torch whether or
+    not torch is loaded yet, and the processes the stage starts."""
+    check = (
+        "import sys, os; from alarm.cli import use_threads; {before}"
+        "use_threads(1); import torch; "
+        "print(torch.get_num_threads(), os.environ['OMP_NUM_THREADS'])"
+    )
+    for before in ("", "import torch; torch.set_num_threads(2); "):
+        out = subprocess.run(
+            [sys.executable, "-c", check.format(before=before)],
+            capture_output=True, text=True, check=True,
+            env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"},
+        ).stdout  # fmt: skip
+        assert out.split() == ["1", "1"]
+    line = one_error_line(alarm("audio-filter", "--input", "i", "--output", "o", "--threads", "0"))
+    assert "--threads must be at least 1" in line
 
 
 def test_a_bad_configfile_is_a_clear_error(tmp_path):

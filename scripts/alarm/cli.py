@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from alarm.config import ConfigError
@@ -31,12 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(f"--{key}", required=True, help=KEY_HELP[key])
         for a in stage.args:
             p.add_argument(*a.flags, **a.options)
-        if stage.settings is not None or stage.knobs is not None:
+        p.add_argument(
+            "--threads",
+            type=int,
+            help="CPU threads of torch and OpenMP (rules pass their job's threads; default: "
+            "the config's resources.<family>.threads for the stage's family, else 1)",
+        )
+        if stage.settings is not None or stage.knobs is not None or stage.family is not None:
             p.add_argument("--configfile", nargs="+", help="config YAML file(s), merged")
             p.add_argument("--settings", help="the stage's settings as JSON (rules pass this)")
             p.add_argument("--knobs", help="the stage's run knobs as JSON (rules pass this)")
         p.set_defaults(stage=stage)
     return parser
+
+
+# What OpenMP, MKL and OpenBLAS read at start: set before torch is imported, they reach
+# this process's torch and every process it starts (accelerate's, vLLM's workers).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def use_threads(n: int) -> None:
+    """Compute with ``n`` CPU threads. A float reduction's order follows the thread count,
+    so a stage gives the same bits by hand as in its rule only with the rule's threads."""
+    if n < 1:
+        raise ConfigError(f"--threads must be at least 1, got {n}")
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = str(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         invocation = resolve(ns.stage, ns)
+        use_threads(invocation.threads)
         job = Job(ns.stage, ns, invocation.settings, invocation.knobs)
         return ns.stage.run(job) or 0
     except (ConfigError, ValueError, FileNotFoundError) as err:

@@ -111,6 +111,9 @@ class Stage:
     settings: Callable[..., Settings] | None = None
     knobs: Callable[..., Settings] | None = None
     schema: Any = None  # pyarrow schema of the output shard, where the stage writes one
+    # The `resources:` family whose `threads` its rule runs with (None: one thread). The
+    # rule passes its job's threads as --threads; by hand they default to the same value.
+    family: str | None = None
 
     @property
     def command(self) -> str:
@@ -121,6 +124,9 @@ class Stage:
             return {}
         self._check_keys(config, keys)
         return self.settings(config, **keys)
+
+    def threads_of(self, config: Config) -> int:
+        return config["resources"][self.family]["threads"] if self.family else 1
 
     def knobs_of(self, config: Config, **keys: str) -> Settings:
         if self.knobs is None:
@@ -149,13 +155,17 @@ class Stage:
 STAGES: dict[str, Stage] = {}
 
 
-def stage(name: str, help: str, *args: Arg, keys=(), settings=None, knobs=None, schema=None):
+def stage(
+    name: str, help: str, *args: Arg, keys=(), settings=None, knobs=None, schema=None, family=None
+):
     """Declare the decorated function as the ``run`` of stage ``name``."""
 
     def register(run):
         if name in STAGES:
             raise ValueError(f"stage {name!r} declared twice")
-        STAGES[name] = Stage(name, help, run, tuple(args), tuple(keys), settings, knobs, schema)
+        STAGES[name] = Stage(
+            name, help, run, tuple(args), tuple(keys), settings, knobs, schema, family
+        )
         return run
 
     return register
@@ -223,6 +233,7 @@ TEXTS = arg(
         "seed": c["seed"],
         "n_candidates": c["generation"]["prompts"]["n_candidates"],
     },
+    family="cpu",
 )
 def _make_tiny_model(job: Job):
     from alarm.tiny.models import make_tiny_model
@@ -309,6 +320,7 @@ def _collect_settings(config: Config, dataset: str) -> Settings:
     keys=("dataset",),
     settings=_collect_settings,
     schema=RAW_SCHEMA,
+    family="cpu",
 )
 def _collect(job: Job):
     from alarm.data.collect import collect_shard
@@ -324,6 +336,7 @@ def _collect(job: Job):
     arg("--output", required=True),
     settings=lambda c: {"max_duration_s": c["filters"]["max_duration_s"]},
     schema=ITEM_SCHEMA,
+    family="cpu",
 )
 def _audio_filter(job: Job):
     from alarm.data.filters import audio_filter
@@ -360,6 +373,7 @@ def _run_generation(job: Job, process) -> None:
     settings=lambda c: generation_settings(c, "prompts"),
     schema=PROMPTS_SCHEMA,
     knobs=lambda c: generation_knobs(c, "prompts"),
+    family="generation",
 )
 def _generate_prompts(job: Job):
     from alarm.generation.prompts_stage import generate_prompts
@@ -376,6 +390,7 @@ def _generate_prompts(job: Job):
     settings=lambda c: generation_settings(c, "r0"),
     schema=R0_SCHEMA,
     knobs=lambda c: generation_knobs(c, "r0"),
+    family="generation",
 )
 def _generate_r0(job: Job):
     from alarm.generation.r0 import generate_r0
@@ -403,6 +418,7 @@ def _rephrase_settings(config: Config) -> Settings:
     settings=_rephrase_settings,
     schema=REPHRASED_SCHEMA,
     knobs=lambda c: generation_knobs(c, "rephrase"),
+    family="generation",
 )
 def _self_rephrase(job: Job):
     from alarm.generation.rephrase import rephrase
@@ -441,6 +457,7 @@ def _leak_checker(job: Job, backend):
     ),
     knobs=lambda c, dataset: generation_knobs(c, "instruction"),
     schema=INSTRUCTION_SCHEMA,
+    family="generation",
 )
 def _instruction_responses(job: Job):
     from alarm.generation.instruction import instruction_responses
@@ -461,6 +478,7 @@ def _instruction_responses(job: Job):
     settings=lambda c: {k: v for k, v in c["filters"]["wer"].items() if k != "batch_size"},
     knobs=lambda c: {"batch_size": c["filters"]["wer"]["batch_size"]},
     schema=WER_FILTERED_SCHEMA,
+    family="generation",
 )
 def _wer_filter(job: Job):
     from alarm.data.filters import wer_filter
@@ -483,6 +501,7 @@ def _wer_filter(job: Job):
             .get("validation", "fraction")
         }
     ),
+    family="cpu",
 )
 def _train_val_split(job: Job):
     from alarm.data.split import train_val_split
@@ -499,6 +518,7 @@ def _train_val_split(job: Job):
     arg("--tokenizer", required=True, help="the backbone's directory (its tokenizer)"),
     settings=lambda c: c["filters"]["answer_tokens"],
     schema=TARGETS_SCHEMA,
+    family="cpu",
 )
 def _answer_length_filter(job: Job):
     from alarm.data.filters import answer_length_filter
@@ -522,6 +542,7 @@ def _answer_length_filter(job: Job):
             for name, spec in c["datasets"].items()
         }
     },
+    family="cpu",
 )
 def _corpus_index(job: Job):
     from alarm.data.index import corpus_index
@@ -621,6 +642,7 @@ TRAINING_KNOBS = ("num_workers", "checkpoint_every")
     keys=("model",),
     settings=_train_settings,
     knobs=lambda c, model: {k: training_settings(c, model)[k] for k in TRAINING_KNOBS},
+    family="training",
 )
 def _train_model(job: Job):
     from alarm.training.launch import maybe_relaunch
@@ -703,6 +725,7 @@ def _audio_lm(job: Job):
     settings=_benchmark_settings,
     knobs=lambda c, model: inference_knobs(c),
     schema=RESPONSE_SCHEMA,
+    family="inference",
 )
 def _benchmark_generate(job: Job):
     from alarm.benchmarks.inference import benchmark_generate
@@ -725,6 +748,7 @@ def _benchmark_generate(job: Job):
     keys=("model",),
     settings=_benchmark_settings,
     knobs=lambda c, model: inference_knobs(c),
+    family="inference",
 )
 def _generate(job: Job):
     from alarm.benchmarks.inference import AudioLM, answer_file
@@ -760,6 +784,7 @@ def _generate(job: Job):
         "decode_rate": c["encoders"]["decode_rate"],
     },
     knobs=lambda c: inference_knobs(c),
+    family="inference",
 )
 def _generate_released(job: Job):
     from alarm.benchmarks.inference import AudioLM, answer_file
@@ -884,10 +909,11 @@ def _explain_failures(job: Job):
 
 @dataclass
 class Invocation:
-    """The settings and knobs of a stage run from the command line."""
+    """The settings, knobs and CPU threads of a stage run from the command line."""
 
     settings: Settings
     knobs: Settings
+    threads: int
 
 
 def _json_object(value: str, flag: str) -> Settings:
@@ -901,7 +927,8 @@ def _json_object(value: str, flag: str) -> Settings:
 
 
 def resolve(stage: Stage, ns: argparse.Namespace) -> Invocation:
-    """A stage's settings and knobs: the JSON a rule passes, else picked out of the config.
+    """A stage's settings, knobs and threads: what a rule passes, else picked out of the
+    config (threads: its family's ``resources.<family>.threads``, the rule's own).
 
     The config is ``--configfile`` (merged left to right) or, when none is given, the
     default ``config/config.yaml``, as for the Snakefile.
@@ -909,8 +936,11 @@ def resolve(stage: Stage, ns: argparse.Namespace) -> Invocation:
     keys = {key: getattr(ns, key) for key in stage.keys}
     given_settings = getattr(ns, "settings", None)
     given_knobs = getattr(ns, "knobs", None)
-    needs_config = (stage.settings is not None and given_settings is None) or (
-        stage.knobs is not None and given_knobs is None
+    given_threads = getattr(ns, "threads", None)
+    needs_config = (
+        (stage.settings is not None and given_settings is None)
+        or (stage.knobs is not None and given_knobs is None)
+        or (stage.family is not None and given_threads is None)
     )
     config = load_config(ns.configfile or [DEFAULT_CONFIG]) if needs_config else {}
     settings = (
@@ -923,4 +953,5 @@ def resolve(stage: Stage, ns: argparse.Namespace) -> Invocation:
         if given_knobs is not None
         else stage.knobs_of(config, **keys)
     )
-    return Invocation(settings, knobs)
+    threads = given_threads if given_threads is not None else stage.threads_of(config)
+    return Invocation(settings, knobs, threads)

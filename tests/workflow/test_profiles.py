@@ -80,6 +80,8 @@ def _sbatch_lines(tmp_path, *overlays):
         [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
          "--configfile", str(REPO / "config/paper.yaml"), *map(str, overlays),
          "--profile", str(REPO / "config/profiles/slurm-h200"), "--printshellcmds",
+         # a real SLURM run leaves threads unconstrained (a dry run would cap them at 1)
+         "--cores", "1024",
          # a dry run needs no image runtime (Apptainer is not installable here)
          "--software-deployment-method", "env-modules", "--directory", str(tmp_path)],
         capture_output=True, text=True, check=True, env=dict(os.environ, ALARM_SCRATCH="/s"),
@@ -131,6 +133,30 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
     # its 4 GPUs on one node (--gpus counts the job's); no signal: the loop stops itself
     assert "--nodes=1" in train and "--signal" not in train
     assert "--time-limit-minutes 4320 " in train_shell
+
+
+def test_every_job_hands_its_stage_the_threads_it_asks_slurm_for(tmp_path):
+    """A stage computes with its job's CPUs (--threads, from the rule's threads), and a
+    stage run by hand with the same config defaults to the same number: the float
+    reductions follow the thread count, so both give the same bits."""
+    import re
+
+    from alarm.config import load_config
+    from alarm.registry import STAGES
+
+    paper = load_config([REPO / "config" / "paper.yaml"])
+    families = set()
+    for rule, calls in _sbatch_lines(tmp_path).items():
+        for sbatch, shell in calls:
+            if not re.search(r"(^|[ ;&'])alarm ", shell):  # image builds, GPU smoke tests
+                continue
+            given = re.search(r"\balarm ([a-z0-9-]+) --threads (\d+) ", shell)
+            assert given, (rule, shell)
+            stage = STAGES[given[1].replace("-", "_")]
+            assert int(given[2]) == stage.threads_of(paper), (rule, shell)
+            assert f"--cpus-per-task={given[2]}" in sbatch, (rule, sbatch)
+            families.add(stage.family)
+    assert families == {None, "cpu", "generation", "training", "inference"}
 
 
 def test_every_gpu_rule_of_the_workflow_is_in_the_profiles():

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alarm.generation.vllm_backend import first_error
+
 REPO = Path(__file__).resolve().parents[2]
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 CI_CONFIG = REPO / "tests" / "workflow" / "ci.yaml"
@@ -43,7 +45,12 @@ def alarm(workdir, *args, check=True) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "alarm.cli", *args], cwd=workdir, capture_output=True, text=True
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"alarm {shlex.join(args)} failed:\n{result.stderr[-3000:]}")
+        # The first error a child printed (vLLM's engine core, its worker) is the cause; the
+        # end of stderr holds only the parent's summary of it.
+        raise AssertionError(
+            f"alarm {shlex.join(args)} failed; first error: {first_error(result.stderr)}\n"
+            f"{result.stderr[-3000:]}"
+        )
     return result
 
 

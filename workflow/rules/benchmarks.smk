@@ -15,7 +15,7 @@ rule download_benchmark:
     container:
         image("data")
     shell:
-        "alarm download-benchmark --benchmark {wildcards.benchmark} --output {output} > {log} 2>&1"
+        "alarm download-benchmark --threads {threads} --benchmark {wildcards.benchmark} --output {output} > {log} 2>&1"
 
 
 rule convert_benchmark:
@@ -34,7 +34,7 @@ rule convert_benchmark:
     params:
         settings=lambda w: settings("convert_benchmark", benchmark=w.benchmark),
     shell:
-        "alarm convert-benchmark --benchmark {wildcards.benchmark} --shard {wildcards.shard} "
+        "alarm convert-benchmark --threads {threads} --benchmark {wildcards.benchmark} --shard {wildcards.shard} "
         "--source {input.source} --output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -54,9 +54,9 @@ rule benchmark_generate:
         model=alternatives(EVALUATED),
     container:
         image("vllm")
-    threads: resources("inference")["threads"]
+    threads: stage_threads("benchmark_generate")
     resources:
-        cpus_per_task=resources("inference")["threads"],
+        cpus_per_task=stage_threads("benchmark_generate"),
         mem_mb=memory("inference"),
         runtime=resources("inference")["runtime"],
         gpu=resources("inference")["gpu"],
@@ -67,7 +67,7 @@ rule benchmark_generate:
         weights=pairs("weights"),
         texts=TEXTS,
     shell:
-        "alarm benchmark-generate --model {wildcards.model} --input {input.questions} "
+        "alarm benchmark-generate --threads {threads} --model {wildcards.model} --input {input.questions} "
         "--pretrained {params.pretrained} --weights {params.weights} --texts {params.texts} "
         "--output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
@@ -96,6 +96,6 @@ rule score_benchmark:
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     shell:
-        "alarm score-benchmark --benchmark {wildcards.benchmark} --responses {input.responses} "
+        "alarm score-benchmark --threads {threads} --benchmark {wildcards.benchmark} --responses {input.responses} "
         "--extraction {wildcards.extraction} --scores {output.scores} "
         "--predictions {output.predictions} > {log} 2>&1"

@@ -141,6 +141,13 @@ def knobs(stage, **keys):
     return json.dumps(STAGES[stage].knobs_of(config, **keys), sort_keys=True)
 
 
+def stage_threads(stage):
+    """A stage's threads (its resources family's). Its rule hands the job's threads to the
+    stage as --threads, and a stage run by hand defaults to the same number: the float
+    reductions, and so the bits, follow the thread count."""
+    return STAGES[stage].threads_of(config)
+
+
 def shards(dataset):
     return [shard_name(i) for i in range(config["datasets"][dataset]["n_shards"])]
 

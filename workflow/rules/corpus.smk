@@ -15,16 +15,16 @@ rule make_tiny_model:
         role=alternatives(TINY),
     container:
         image("train")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("make_tiny_model")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("make_tiny_model"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("make_tiny_model", role=w.role),
         texts=lambda w: TEXTS if format_fitted(w.role) else OURS,
     shell:
-        "alarm make-tiny-model --role {wildcards.role} --output {output} "
+        "alarm make-tiny-model --threads {threads} --role {wildcards.role} --output {output} "
         "--texts {params.texts} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -43,7 +43,7 @@ rule download_pretrained:
     params:
         settings=lambda w: settings("download_pretrained", role=w.role),
     shell:
-        "alarm download-pretrained --role {wildcards.role} --output {output} "
+        "alarm download-pretrained --threads {threads} --role {wildcards.role} --output {output} "
         "--settings {params.settings:q} > {log} 2>&1"
 
 
@@ -64,7 +64,7 @@ rule make_synthetic_corpus:
     params:
         settings=settings("make_synthetic_corpus"),
     shell:
-        "alarm make-synthetic-corpus --output {output} --settings {params.settings:q} > {log} 2>&1"
+        "alarm make-synthetic-corpus --threads {threads} --output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
 rule download_corpus:
@@ -82,7 +82,7 @@ rule download_corpus:
     params:
         settings=lambda w: settings("download_corpus", dataset=w.dataset),
     shell:
-        "alarm download-corpus --dataset {wildcards.dataset} --output {output} "
+        "alarm download-corpus --threads {threads} --dataset {wildcards.dataset} --output {output} "
         "--settings {params.settings:q} > {log} 2>&1"
 
 
@@ -98,15 +98,15 @@ rule collect:
         "logs/collect/{dataset}/{shard}.tsv"
     container:
         image("data")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("collect")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("collect"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("collect", dataset=w.dataset),
     shell:
-        "alarm collect --dataset {wildcards.dataset} --shard {wildcards.shard} "
+        "alarm collect --threads {threads} --dataset {wildcards.dataset} --shard {wildcards.shard} "
         "--source {input.source} --output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -122,13 +122,13 @@ rule audio_filter:
         "logs/audio_filter/{dataset}/{shard}.tsv"
     container:
         image("data")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("audio_filter")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("audio_filter"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("audio_filter"),
     shell:
-        "alarm audio-filter --input {input.raw} --output {output} "
+        "alarm audio-filter --threads {threads} --input {input.raw} --output {output} "
         "--settings {params.settings:q} > {log} 2>&1"

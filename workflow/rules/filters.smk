@@ -17,9 +17,9 @@ rule wer_filter:
         dataset=alternatives(WER_FILTERED),
     container:
         image("train")
-    threads: resources("generation")["threads"]
+    threads: stage_threads("wer_filter")
     resources:
-        cpus_per_task=resources("generation")["threads"],
+        cpus_per_task=stage_threads("wer_filter"),
         mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
         gpu=resources("generation")["gpu"],
@@ -27,7 +27,7 @@ rule wer_filter:
     params:
         settings=settings("wer_filter"),
     shell:
-        "alarm wer-filter --input {input.responses} --raw {input.raw} "
+        "alarm wer-filter --threads {threads} --input {input.responses} --raw {input.raw} "
         "--whisper {input.whisper} --output {output} --settings {params.settings:q} "
         "--knobs {resources.run_knobs:q} > {log} 2>&1"
 
@@ -47,15 +47,15 @@ rule answer_length_filter:
         dataset=alternatives(DESCRIBED),
     container:
         image("data")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("answer_length_filter")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("answer_length_filter"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("answer_length_filter"),
     shell:
-        "alarm answer-length-filter --input {input.rephrased} --tokenizer {input.tokenizer} "
+        "alarm answer-length-filter --threads {threads} --input {input.rephrased} --tokenizer {input.tokenizer} "
         "--output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -71,15 +71,15 @@ rule train_val_split:
         "logs/train_val_split/{dataset}.log",
     container:
         image("data")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("train_val_split")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("train_val_split"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=lambda w: settings("train_val_split", dataset=w.dataset),
     shell:
-        "alarm train-val-split --dataset {wildcards.dataset} --inputs {input.raw} "
+        "alarm train-val-split --threads {threads} --dataset {wildcards.dataset} --inputs {input.raw} "
         "--output {output} --settings {params.settings:q} > {log} 2>&1"
 
 
@@ -97,15 +97,15 @@ rule corpus_index:
         "logs/corpus_index/corpus_index.log",
     container:
         image("data")
-    threads: resources("cpu")["threads"]
+    threads: stage_threads("corpus_index")
     resources:
-        cpus_per_task=resources("cpu")["threads"],
+        cpus_per_task=stage_threads("corpus_index"),
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     params:
         settings=settings("corpus_index"),
     shell:
-        "alarm corpus-index --targets {input.targets} --items {input.clips} --splits {input.splits} "
+        "alarm corpus-index --threads {threads} --targets {input.targets} --items {input.clips} --splits {input.splits} "
         "--tokenizer {input.tokenizer} --train {output.train} --validation {output.validation} "
         "--settings {params.settings:q} > {log} 2>&1"
 
@@ -132,7 +132,7 @@ rule corpus_stats:
         settings=settings("corpus_stats"),
     # The ledgers lie beside the shards the index was built from (no outputs of their own).
     shell:
-        "alarm corpus-stats --train {input.train} --validation {input.validation} "
+        "alarm corpus-stats --threads {threads} --train {input.train} --validation {input.validation} "
         "--ledgers results/corpus --json --output {output} --settings {params.settings:q} "
         "> {log} 2>&1"
 
@@ -152,4 +152,4 @@ rule check_ledgers:
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     shell:
-        "alarm check-ledgers results --output {output} > {log} 2>&1"
+        "alarm check-ledgers --threads {threads} results --output {output} > {log} 2>&1"

@@ -17,9 +17,9 @@ rule generate_prompts:
         dataset=alternatives(DESCRIBED),
     container:
         image("vllm")
-    threads: resources("generation")["threads"]
+    threads: stage_threads("generate_prompts")
     resources:
-        cpus_per_task=resources("generation")["threads"],
+        cpus_per_task=stage_threads("generate_prompts"),
         mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
         gpu=resources("generation")["gpu"],
@@ -27,5 +27,5 @@ rule generate_prompts:
     params:
         settings=settings("generate_prompts"),
     shell:
-        "alarm generate-prompts --input {input.clips} --llm {input.llm} --output {output} "
+        "alarm generate-prompts --threads {threads} --input {input.clips} --llm {input.llm} --output {output} "
         "--settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"

@@ -32,5 +32,5 @@ rule report:
         mem_mb=memory("cpu"),
         runtime=resources("cpu")["runtime"],
     shell:
-        "alarm report --scores {input.scores} --metrics {input.metrics} --stats {input.stats} "
+        "alarm report --threads {threads} --scores {input.scores} --metrics {input.metrics} --stats {input.stats} "
         "--markdown {output.markdown} --radar {output.radar} > {log} 2>&1"

@@ -19,9 +19,9 @@ rule generate_r0:
         dataset=alternatives(DESCRIBED),
     container:
         image("vllm")
-    threads: resources("generation")["threads"]
+    threads: stage_threads("generate_r0")
     resources:
-        cpus_per_task=resources("generation")["threads"],
+        cpus_per_task=stage_threads("generate_r0"),
         mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
         gpu=resources("generation")["gpu"],
@@ -30,7 +30,7 @@ rule generate_r0:
         settings=settings("generate_r0"),
         texts=TEXTS,
     shell:
-        "alarm generate-r0 --input {input.prompts} --llm {input.llm} --output {output} "
+        "alarm generate-r0 --threads {threads} --input {input.prompts} --llm {input.llm} --output {output} "
         "--texts {params.texts} --settings {params.settings:q} --knobs {resources.run_knobs:q} > {log} 2>&1"
 
 
@@ -50,9 +50,9 @@ rule self_rephrase:
         dataset=alternatives(DESCRIBED),
     container:
         image("vllm")
-    threads: resources("generation")["threads"]
+    threads: stage_threads("self_rephrase")
     resources:
-        cpus_per_task=resources("generation")["threads"],
+        cpus_per_task=stage_threads("self_rephrase"),
         mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
         gpu=resources("generation")["gpu"],
@@ -64,7 +64,7 @@ rule self_rephrase:
             f"--checker-llm {input.checker}" if "checker" in input.keys() else ""
         ),
     shell:
-        "alarm self-rephrase --input {input.r0} --llm {input.llm} {params.checker} "
+        "alarm self-rephrase --threads {threads} --input {input.r0} --llm {input.llm} {params.checker} "
         "--texts {params.texts} --output {output} --settings {params.settings:q} --knobs {resources.run_knobs:q} "
         "> {log} 2>&1"
 
@@ -84,9 +84,9 @@ rule instruction_responses:
         dataset=alternatives(INSTRUCTION),
     container:
         image("vllm")
-    threads: resources("generation")["threads"]
+    threads: stage_threads("instruction_responses")
     resources:
-        cpus_per_task=resources("generation")["threads"],
+        cpus_per_task=stage_threads("instruction_responses"),
         mem_mb=memory("generation"),
         runtime=resources("generation")["runtime"],
         gpu=resources("generation")["gpu"],
@@ -94,6 +94,6 @@ rule instruction_responses:
     params:
         settings=lambda w: settings("instruction_responses", dataset=w.dataset),
     shell:
-        "alarm instruction-responses --dataset {wildcards.dataset} --input {input.clips} "
+        "alarm instruction-responses --threads {threads} --dataset {wildcards.dataset} --input {input.clips} "
         "--llm {input.llm} --output {output} --settings {params.settings:q} "
         "--knobs {resources.run_knobs:q} > {log} 2>&1"

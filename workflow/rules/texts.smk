@@ -13,4 +13,4 @@ rule fetch_author_texts:
     container:
         image("data")
     shell:
-        "alarm fetch-author-texts --output {output} > {log} 2>&1"
+        "alarm fetch-author-texts --threads {threads} --output {output} > {log} 2>&1"

