@@ -355,7 +355,7 @@ def test_url_file_pinned_checksum(tmp_path, transfers):
     src = tmp_path / "meta.json"
     src.write_text("{}")
     url = f"file://{src}"
-    with pytest.raises(fetch.ChecksumError, match="expected 0000"):
+    with pytest.raises(fetch.ChecksumError, match="meta.json .* not the pinned 0000"):
         fetch.url_file(url, tmp_path / "dest" / "meta.json", "0" * 64)
     assert not (tmp_path / "dest" / "meta.json").exists()
     assert not (tmp_path / "dest" / "meta.json.part").exists()
@@ -458,14 +458,48 @@ def test_download_source_after_a_killed_extraction(tmp_path, transfers, monkeypa
     monkeypatch.setattr(zipfile.ZipFile, "extract", killed)
     with pytest.raises(KeyboardInterrupt):
         download_source("mridangam", source, dest)
-    assert not (dest / fetch.COMPLETE).exists()
-    assert not (dest / f".{ZIP}.unpacked").exists() and (dest / ZIP).exists()
+    # No output yet (Snakemake would delete it); the archive waits in the staging folder.
+    staging = fetch.staging_dir(dest)
+    assert not dest.exists() and staging == tmp_path / "mridangam.download"
+    assert not (staging / fetch.COMPLETE).exists()
+    assert not (staging / f".{ZIP}.unpacked").exists() and (staging / ZIP).exists()
     monkeypatch.undo()
     monkeypatch.setattr(fetch, "transfer", lambda url, target: transfers.append(url))
     download_source("mridangam", source, dest)
     assert len(transfers) == 1  # the finished transfer was recorded: not done again
     assert (dest / "mridangam_stroke_1.5" / "C" / "a__b__bheem-C-1.wav").is_file()
-    assert (dest / fetch.COMPLETE).is_file()
+    assert (dest / fetch.COMPLETE).is_file() and not staging.exists()
+
+
+def test_a_download_whose_output_was_deleted_continues_its_partial_file(tmp_path, monkeypatch):
+    """As after a failed job (Snakemake deletes its output): the partial file in the
+    staging folder is continued, and a finished output taken back for another request."""
+    from alarm.data.sources.download import download_source
+
+    source = _mridangam_source(tmp_path)
+    dest = tmp_path / "mridangam"
+    staging = fetch.staging_dir(dest)
+    remote = (tmp_path / "remote" / ZIP).read_bytes()
+    staging.mkdir()
+    (staging / f"{ZIP}.part").write_bytes(remote[:100])
+    resumed = []
+
+    def transfer(url, target):  # as curl -C -: what the partial file lacks is appended
+        if ZIP not in url:
+            shutil.copyfile(url.removeprefix("file://"), target)
+            return
+        resumed.append(target.stat().st_size)
+        with target.open("ab") as f:
+            f.write(remote[target.stat().st_size :])
+
+    monkeypatch.setattr(fetch, "transfer", transfer)
+    download_source("mridangam", source, dest)
+    assert resumed == [100] and (dest / "mridangam_stroke_1.5").is_dir()
+    # A changed request (one more file) finds the finished output's files and reuses them.
+    extra = tmp_path / "remote" / "notes.txt"
+    extra.write_text("n")
+    download_source("mridangam", source | {"files": [f"file://{extra}"]}, dest)
+    assert resumed == [100] and (dest / "notes.txt").read_text() == "n"
 
 
 def test_download_source_checks_credentials_before_any_transfer(tmp_path, transfers, monkeypatch):

@@ -14,6 +14,8 @@ import os
 import sys
 
 from alarm.config import ConfigError
+from alarm.data.sources.download import CredentialError
+from alarm.fetch import FetchError
 from alarm.registry import KEY_HELP, STAGES, Job, resolve
 
 log = logging.getLogger("alarm")
@@ -74,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         use_threads(invocation.threads)
         job = Job(ns.stage, ns, invocation.settings, invocation.knobs)
         return ns.stage.run(job) or 0
-    except (ConfigError, ValueError, FileNotFoundError) as err:
-        # Bad input (a key, a dataset, a file): one line naming it; -v adds the traceback.
+    except (ConfigError, ValueError, FileNotFoundError, FetchError, CredentialError) as err:
+        # Bad input (a key, a dataset, a file, a download that failed its checksum, a missing
+        # credential): one line naming it; -v adds the traceback.
         log.debug("traceback", exc_info=True)
         log.error("%s", err if not isinstance(err, FileNotFoundError) else f"no such file: {err}")
         return 2

@@ -6,10 +6,13 @@ one file or a snapshot of a Hugging Face hub repo (resolved to its commit), a Go
 file or folder (gdown), a Kaggle dataset (the kaggle CLI). Each finished transfer is
 recorded in ``<dest>/.fetch/manifest.json`` with the size and sha256 of every file it
 brought; a transfer already recorded there whose files are still in place (or were
-unpacked) is not done again. The caller marks its output directory complete
-(``<dest>/.fetch/complete.json``, with what was asked for) once every step is done: a
-directory without that marker, such as one left by a killed run, is redone step by step,
-trusting only what the manifest and the unpack markers vouch for. The bookkeeping lives in
+unpacked) is not done again. A download runs in a staging folder, ``<dest>.download``,
+that no rule declares (:func:`fetch_into`): Snakemake deletes the output of a failed job,
+so a partial file or an archive that did not unpack must live elsewhere to be continued.
+The staging folder is marked complete (``.fetch/complete.json``, with what was asked for)
+once every step is done and then renamed to ``dest``; one without that marker, such as
+one left by a killed run, is continued step by step, trusting only what the manifest and
+the unpack markers vouch for. The bookkeeping lives in
 a hidden directory so that converters globbing the top level (and ``datasets`` resolving a
 snapshot's data files) do not see it.
 
@@ -31,6 +34,7 @@ import json
 import logging
 import lzma
 import os
+import shutil
 import stat
 import subprocess
 import tarfile
@@ -108,6 +112,50 @@ def already_complete(dest: PathLike, request: Any) -> bool:
 def mark_complete(dest: PathLike, request: Any) -> None:
     """Mark ``dest`` as a finished fetch of ``request``: the last step of a download."""
     write_json({"request": request, "completed": _now()}, Path(dest) / COMPLETE)
+
+
+def staging_dir(dest: PathLike) -> Path:
+    """Where a download into ``dest`` gathers its bytes until it is complete: the sibling
+    ``<dest>.download``, which no rule declares (Snakemake deletes a failed job's output,
+    and an incomplete one before the job runs again) and which lies on ``dest``'s
+    filesystem, so that the finished download becomes ``dest`` by a rename."""
+    dest = Path(dest)
+    return dest.with_name(f"{dest.name}.download")
+
+
+def fetch_into(dest: PathLike, request: Any, fill: Callable[[Path], None]) -> Path:
+    """Make ``dest`` a finished fetch of ``request`` (any JSON value): ``fill(folder)``
+    downloads and unpacks into the staging folder, which becomes ``dest`` only once
+    ``fill`` returns.
+
+    A transfer, unpack or conversion that fails leaves the staging folder as it is: the
+    next launch continues its partial files (HTTP Range), skips the transfers and
+    extractions its manifest and markers vouch for, and keeps an archive that did not
+    unpack. A ``dest`` left by hand or by another request is taken into the staging folder,
+    so its files count too.
+    """
+    dest = Path(dest)
+    if already_complete(dest, request):
+        log.info("%s is already complete", dest)
+        return dest
+    staging = staging_dir(dest)
+    if dest.exists():
+        if staging.exists():
+            log.warning("%s is incomplete; continuing the download in %s", dest, staging)
+            shutil.rmtree(dest)
+        else:
+            os.replace(dest, staging)
+    if already_complete(staging, request):
+        log.info("the download in %s is complete", staging)
+    else:
+        if staging.is_dir():
+            held = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
+            log.info("continuing the download in %s (%.1f MB already there)", staging, held / 1e6)
+        staging.mkdir(parents=True, exist_ok=True)
+        fill(staging)
+        mark_complete(staging, request)
+    os.replace(staging, dest)
+    return dest
 
 
 def manifest(dest: PathLike) -> list[dict[str, Any]]:
@@ -243,7 +291,10 @@ def url_file(
     got = file_checksum(part)
     if sha256 is not None and got != sha256:
         part.unlink()
-        raise ChecksumError(f"{url}: sha256 {got}, expected {sha256}")
+        raise ChecksumError(
+            f"{target} (from {url}) has sha256 {got}, not the pinned {sha256}: discarded; "
+            "the next launch downloads it again"
+        )
     os.replace(part, target)
     _record(root, source, [describe(target, root, got)])
     return target

@@ -71,14 +71,8 @@ def download_benchmark(name: str, dest: Path) -> None:
     bench = benchmark(name)
     if bench.download is None:
         raise ValueError(f"benchmark {name!r} is made by the workflow, not downloaded")
-    dest = Path(dest)
-    request = {"benchmark": name}
-    if fetch.already_complete(dest, request):
-        log.info("%s is already downloaded in %s", name, dest)
-        return
-    dest.mkdir(parents=True, exist_ok=True)
-    bench.download(dest)  # through alarm.fetch: each file in dest's manifest with its sha256
-    fetch.mark_complete(dest, request)
+    # through alarm.fetch: each file in the manifest with its sha256
+    fetch.fetch_into(dest, {"benchmark": name}, bench.download)
     log.info("downloaded %s to %s", name, dest)
 
 

@@ -25,21 +25,20 @@ class DownloadError(RuntimeError):
 
 def download_pretrained(hub: dict[str, Any], out: str | Path) -> Path:
     """Snapshot ``hub['repo']`` at ``hub['revision']`` into ``out``."""
-    out = Path(out)
     repo, revision = hub["repo"], hub.get("revision", "main")
-    request = {"repo": repo, "revision": revision}
-    if fetch.already_complete(out, request):
-        log.info("%s@%s is already in %s", repo, revision, out)
-        return out
-    try:
-        commit = fetch.hub_snapshot(repo, revision, out, repo_type="model", attempts=1)
-    except OSError as err:  # the hub's HTTP errors are OSErrors
-        raise DownloadError(
-            f"could not download {repo}@{revision}: {err}. If the repository is gated, "
-            "accept its terms on huggingface.co and export HF_TOKEN; on clusters whose compute "
-            "nodes have no internet, run this rule on the login node (it is a localrule)."
-        ) from err
-    write_json({"repo": repo, "revision": revision, "commit": commit}, out / "source.json")
-    fetch.mark_complete(out, request)
-    log.info("downloaded %s@%s (%s) to %s", repo, revision, commit, out)
-    return out
+
+    def fill(folder: Path) -> None:
+        # The hub client continues its incomplete files (folder/.cache) after a failure.
+        try:
+            commit = fetch.hub_snapshot(repo, revision, folder, repo_type="model", attempts=1)
+        except OSError as err:  # the hub's HTTP errors are OSErrors
+            raise DownloadError(
+                f"could not download {repo}@{revision}: {err}. If the repository is gated, "
+                "accept its terms on huggingface.co and export HF_TOKEN; on clusters whose "
+                "compute nodes have no internet, run this rule on the login node (it is a "
+                "localrule)."
+            ) from err
+        write_json({"repo": repo, "revision": revision, "commit": commit}, folder / "source.json")
+        log.info("downloaded %s@%s (%s)", repo, revision, commit)
+
+    return fetch.fetch_into(out, {"repo": repo, "revision": revision}, fill)

@@ -5,7 +5,9 @@ plain URLs (fetched with resume, as the authors' ``curl -L -C -``), a Google
 Drive file or folder (gdown), a Kaggle dataset. Credentials named in the
 block are checked first, so a missing one fails before any transfer with a
 message that says what to set. After the transfer the corpus's converter may
-unpack archives (its optional ``prepare``). The transfers themselves, the
+unpack archives (its optional ``prepare``). A URL's file whose sha256 the block
+pins (``sha256: {file name: hash}``) is checked. The transfers themselves, the
+staging folder that keeps a failed download's bytes for the next launch, the
 manifest of what came (sha256 and size of every file) and the completion
 marker that makes a rerun a no-op are :mod:`alarm.fetch`'s.
 """
@@ -39,38 +41,35 @@ def check_credentials(dataset: str, source: dict[str, Any]) -> None:
 
 def download_source(dataset: str, source: dict[str, Any], dest: str | Path) -> Path:
     """Fetch ``dataset`` into ``dest`` and let its converter unpack it."""
-    dest = Path(dest)
     module = converter_module(dataset, source)  # no converter: fail before any transfer
     check_credentials(dataset, source)
     kind = source["type"]
     if kind not in ("hub", "url", "gdrive", "kaggle"):
         raise ValueError(f"dataset {dataset!r}: source type {kind!r} is not downloadable")
-    request = {"dataset": dataset, "source": source}
-    if fetch.already_complete(dest, request):
-        log.info("%s is already downloaded in %s", dataset, dest)
-        return dest
-    dest.mkdir(parents=True, exist_ok=True)
-    if kind == "hub":
-        fetch.hub_snapshot(
-            source["repo"],
-            source.get("revision", "main"),
-            dest,
-            allow=source.get("allow_patterns"),
-            repo_type="dataset",
-        )
-    elif kind == "url":
-        for url in source["urls"]:
-            fetch.url_file(url, dest / fetch.url_filename(url))
-    elif kind == "gdrive":
-        for url in source["urls"]:
-            fetch.gdrive(url, dest)
-    else:
-        for ref in source["urls"]:
-            fetch.kaggle_dataset(ref, dest)
-    for url in source.get("files", []):
-        fetch.url_file(url, dest / fetch.url_filename(url))
-    if hasattr(module, "prepare"):
-        module.prepare(dest, source)
-    fetch.mark_complete(dest, request)
+    pinned = source.get("sha256", {})
+
+    def fill(folder: Path) -> None:
+        if kind == "hub":
+            fetch.hub_snapshot(
+                source["repo"],
+                source.get("revision", "main"),
+                folder,
+                allow=source.get("allow_patterns"),
+                repo_type="dataset",
+            )
+        elif kind == "gdrive":
+            for url in source["urls"]:
+                fetch.gdrive(url, folder)
+        elif kind == "kaggle":
+            for ref in source["urls"]:
+                fetch.kaggle_dataset(ref, folder)
+        urls = (source["urls"] if kind == "url" else []) + source.get("files", [])
+        for url in urls:
+            name = fetch.url_filename(url)
+            fetch.url_file(url, folder / name, pinned.get(name))
+        if hasattr(module, "prepare"):
+            module.prepare(folder, source)
+
+    fetch.fetch_into(dest, {"dataset": dataset, "source": source}, fill)
     log.info("downloaded %s to %s", dataset, dest)
-    return dest
+    return Path(dest)
