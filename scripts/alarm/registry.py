@@ -302,6 +302,25 @@ def _download_corpus(job: Job):
     download_source(job.args.dataset, job.settings, job.args.output)
 
 
+@stage(
+    "generate_corpus",
+    "Generate a corpus that is made, not downloaded, from its downloaded inputs "
+    "(LibriMix's mixtures, by LibriMix's own script)",
+    arg("--source", required=True, help="the downloaded inputs (download-corpus's output)"),
+    arg("--output", required=True),
+    keys=("dataset",),
+    settings=source_settings,
+    family="cpu_long",
+)
+def _generate_corpus(job: Job):
+    from alarm.data.sources import converter_module
+
+    module = converter_module(job.args.dataset, job.settings)
+    if not hasattr(module, "generate"):
+        raise ConfigError(f"generate-corpus: dataset {job.args.dataset!r} is downloaded whole")
+    module.generate(Path(job.args.source), Path(job.args.output), job.settings)
+
+
 def _collect_settings(config: Config, dataset: str) -> Settings:
     spec = config["datasets"][dataset]
     return {

@@ -163,3 +163,50 @@ def test_a_wrong_checksum_is_one_line_naming_the_file(tmp_path, server, clotho_f
     assert f"{CLOTHO}.download/{CAPTIONS} (from {server.url(CAPTIONS)}) has sha256" in errors[0]
     assert "not the pinned 0000" in errors[0]
     assert not (tmp_path / f"{CLOTHO}.download" / f"{CAPTIONS}.part").exists()
+
+
+def test_librimix_is_generated_by_the_workflow(tmp_path):
+    """No manual step: the download unpacks LibriSpeech and WHAM, generate_corpus runs
+    LibriMix's script (here its test double, pinned like the real one) on a compute node's
+    CPU, and collect reads the mixtures."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "data" / "sources"))
+    import test_librimix
+
+    ARCHIVES = (".tar.gz", ".zip")
+
+    from alarm.data.sources import librimix
+
+    remote = test_librimix._source(tmp_path)  # tmp_path/librimix: what the URLs serve
+    names = sorted(p.name for p in remote.iterdir())
+    sha256 = {n: hashlib.sha256((remote / n).read_bytes()).hexdigest() for n in names}
+    overlay = tmp_path / "librimix.yaml"
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "containers": {"build": False},
+                "datasets": {
+                    "librimix": {
+                        "n_shards": 1,
+                        "source": {
+                            "urls": [f"file://{remote / n}" for n in names if n.endswith(ARCHIVES)],
+                            "files": [f"file://{remote / n}" for n in names
+                                      if not n.endswith(ARCHIVES)],
+                            "sha256": sha256,
+                        },
+                    }
+                },
+            }
+        )
+    )  # fmt: skip
+    raw = "results/corpus/raw/librimix/00000.parquet"
+    work = tmp_path / "run"
+    work.mkdir()
+    snakemake("--cores", "2", raw, "--configfile", str(REPO / "config/paper.yaml"),
+              str(overlay), workdir=work)  # fmt: skip
+    generated = work / "results/corpus/generated/librimix"
+    assert (generated / "LibriMix/Libri3Mix/wav16k/max/train-360/mix_clean").is_dir()
+    assert (work / "logs/generate_corpus/librimix.log").read_text().count(librimix.SCRIPT) == 2
+    ledger = yaml.safe_load((work / f"{raw}.ledger.json").read_text())
+    assert ledger["rows_in"] == 4 and ledger["rows_out"] == 3  # one source lacks a transcript

@@ -23,6 +23,7 @@ from alarm.cluster import (
     profile_problems,
 )
 from alarm.config import check_references, moving_revisions, training_settings
+from alarm.data.sources import converter_module
 from alarm.registry import STAGES
 from alarm.sharding import shard_name
 from alarm.texts import OURS
@@ -55,6 +56,12 @@ SYNTHETIC = [
     d for d in DATASETS if config["datasets"][d]["source"]["type"] == "synthetic"
 ]
 DOWNLOADED = [d for d in DATASETS if d not in SYNTHETIC]
+# Corpora made from their downloads by a script of their own (LibriMix's mixtures).
+GENERATED = [
+    d
+    for d in DOWNLOADED
+    if hasattr(converter_module(d, config["datasets"][d]["source"]), "generate")
+]
 TRAINED = [m for m, spec in config["models"].items() if "ensemble" not in spec]
 MULTINODE = [m for m in TRAINED if training_settings(config, m)["nodes"] > 1]
 SINGLE_NODE = [m for m in TRAINED if m not in MULTINODE]
@@ -293,6 +300,8 @@ def images_of(job):
 def corpus_source(wildcards):
     if wildcards.dataset in SYNTHETIC:
         return "results/corpus/sources/synthetic"
+    if wildcards.dataset in GENERATED:
+        return f"results/corpus/generated/{wildcards.dataset}"
     return f"results/corpus/sources/{wildcards.dataset}"
 
 

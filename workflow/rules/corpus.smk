@@ -86,6 +86,34 @@ rule download_corpus:
         "--settings {params.settings:q} > {log} 2>&1"
 
 
+# LibriMix's mixtures: its own script (fetched with the download, sha256-pinned) over the
+# downloaded LibriSpeech and WHAM, on a compute node (downloads run on the login node).
+rule generate_corpus:
+    input:
+        image_input("data"),
+        source="results/corpus/sources/{dataset}",
+    output:
+        directory("results/corpus/generated/{dataset}"),
+    log:
+        "logs/generate_corpus/{dataset}.log",
+    benchmark:
+        "logs/generate_corpus/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(GENERATED),
+    container:
+        image("data")
+    threads: stage_threads("generate_corpus")
+    resources:
+        cpus_per_task=stage_threads("generate_corpus"),
+        mem_mb=memory("cpu_long"),
+        runtime=resources("cpu_long")["runtime"],
+    params:
+        settings=lambda w: settings("generate_corpus", dataset=w.dataset),
+    shell:
+        "alarm generate-corpus --threads {threads} --dataset {wildcards.dataset} "
+        "--source {input.source} --output {output} --settings {params.settings:q} > {log} 2>&1"
+
+
 rule collect:
     input:
         image_input("data"),

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from builders import (
     collect_descriptions,
@@ -54,17 +56,25 @@ def _source(tmp_path):
     )
     for n in (2, 3):
         for subset in ("train-clean-100", "train-clean-360"):
-            noise = (
-                "tr/011a010b_0.8_20lo010l_-0.8sp08.wav" if subset.endswith("360") else "tr/x.wav"
+            # train-clean-360's rows name speed-perturbed noise the WHAM zip lacks
+            noise = "tr/011a010b_0.8_20lo010l_-0.8" + ("sp08" if subset.endswith("360") else "")
+            utts = [u for sub, u, *_ in SOURCES if sub == subset][:n]
+            utts += utts[: n - len(utts)]  # a speaker may come back
+            paths = [f"{subset}/{u.split('-')[0]}/{u.split('-')[1]}/{u}.flac" for u in utts]
+            row = f"{'_'.join(utts)},{','.join(f'{p},0.5' for p in paths)},{noise}.wav,0.3\n"
+            header = (
+                MIX_HEADER
+                if n == 2
+                else MIX_HEADER.replace("noise_path", "source_3_path,source_3_gain,noise_path")
             )
-            row = f"{'_'.join(['19-198-0001'] * n)},{','.join(['a.flac,0.5'] * n)},{noise},0.3\n"
-            (root / f"libri{n}mix_{subset}.csv").write_text(f"{MIX_HEADER}\n{row}")
+            (root / f"libri{n}mix_{subset}.csv").write_text(f"{header}\n{row}")
             (root / f"libri{n}mix_{subset}_info.csv").write_text("speaker_ID,sex,subset\n")
-    (root / "create_librimix_from_metadata.py").write_text("# LibriMix @eac7cf0\n")
+    generator = Path(__file__).with_name("librimix_generator.py")  # LibriMix's, as a double
+    (root / librimix.SCRIPT).write_text(generator.read_text())
     return root
 
 
-def _generate(root):
+def _generated(root):
     """What create_librimix_from_metadata.py leaves (only the parts the converter reads)."""
     metrics = {
         (2, "train-100"): [
@@ -88,26 +98,43 @@ def _generate(root):
                 (base / subset / "mix_clean" / f"{mixture_id}.wav").write_bytes(wav_bytes(2.6))
 
 
-def test_prepare_stops_until_the_mixtures_are_generated(tmp_path):
+def test_prepare_unpacks_and_places_the_metadata_with_the_authors_fix(tmp_path):
     root = _source(tmp_path)
-    with pytest.raises(librimix.MixturesNotGenerated, match=r"create_librimix_from_metadata\.py"):
-        librimix.prepare(root, SOURCE)
+    librimix.prepare(root, SOURCE)
     assert (root / "LibriSpeech" / "train-clean-360" / "100").is_dir()
     assert (root / "wham_noise" / "tr").is_dir()
     fixed = (root / "metadata" / "Libri2Mix" / "libri2mix_train-clean-360.csv").read_text()
     assert "tr/011a010b_0.8_20lo010l_-0.8.wav" in fixed and "sp08" not in fixed
     kept = (root / "metadata" / "Libri3Mix" / "libri3mix_train-clean-100.csv").read_text()
-    assert "tr/x.wav" in kept
+    assert "train-clean-100/19/198/19-198-0001.flac" in kept
+
+
+def test_generate_runs_librimix_s_script_and_the_converter_reads_its_mixtures(tmp_path):
+    root, out = _source(tmp_path), tmp_path / "generated"
+    librimix.prepare(root, SOURCE)
+    librimix.generate(root, out, SOURCE)
+    mixture = out / "LibriMix/Libri2Mix/wav16k/max/train-100/mix_clean/19-198-0001_26-495-0003.wav"
+    assert mixture.is_file()
+    settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
+    ledger, rows = collect_descriptions("librimix", settings, out, tmp_path / "raw.parquet")
+    assert ledger.rows_in == 4  # one mixture per metadata file, 2 and 3 speakers
+    assert (
+        "[00:00-00:03, the first speaker] northanger abbey"
+        in (rows["librimix/train-100_mix_clean/19-198-0001_26-495-0003"])
+    )
+    librimix.generate(root, out, SOURCE)  # a rerun starts afresh (the script skips a subset
+    assert mixture.is_file()  # whose folder exists)
 
 
 def test_mixtures_with_sources_at_00_00(tmp_path):
-    root = _source(tmp_path)
-    with pytest.raises(librimix.MixturesNotGenerated):
-        librimix.prepare(root, SOURCE)
-    _generate(root)
+    root, out = _source(tmp_path), tmp_path / "generated"
     librimix.prepare(root, SOURCE)
+    with pytest.raises(librimix.MixturesNotGenerated, match=r"metrics_train-100_mix_clean\.csv"):
+        librimix.describe(root, out)
+    _generated(out)
+    librimix.describe(root, out)
     settings = {"category": "multi_speaker", "source": SOURCE, "n_shards": 1}
-    ledger, rows = collect_descriptions("librimix", settings, root, tmp_path / "raw.parquet")
+    ledger, rows = collect_descriptions("librimix", settings, out, tmp_path / "raw.parquet")
     # The shown duration is the last source's (1.2 s), not the longest.
     assert rows["librimix/train-100_mix_clean/19-198-0001_26-495-0003"] == (
         "[00:00-00:03, the first speaker] northanger abbey "

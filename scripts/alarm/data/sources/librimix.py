@@ -1,14 +1,16 @@
 """LibriMix (authors' librimix.py): Libri2Mix and Libri3Mix train mixtures, mix_clean.
 
-The mixtures are generated, not downloaded: LibriSpeech train-clean-100/360 and WHAM noise
-go through LibriMix's ``create_librimix_from_metadata.py`` (JorisCos/LibriMix @eac7cf0)
-with its metadata CSVs, at 16 kHz, mode "max". Download: the two LibriSpeech tarballs,
-``wham_noise.zip``, and (``files``) the 8 metadata CSVs and the script at that commit.
-``prepare`` unpacks the corpora, puts the metadata in ``metadata/Libri{2,3}Mix/`` with the
-authors' fix, and stops with the generation command (:data:`GENERATE`) until
-``LibriMix/Libri{n}Mix/wav16k/max/{train-100,train-360}/mix_clean/<mixture_ID>.wav`` and
-``.../max/metadata/metrics_{train-100,train-360}_mix_clean.csv`` exist. It then lists, for
-each source utterance, its length and transcript (``utterances.tsv``), which ``items`` reads.
+The mixtures are generated, not downloaded. Download: the two LibriSpeech tarballs,
+``wham_noise.zip``, and (``files``) the 8 metadata CSVs and LibriMix's own generator,
+``create_librimix_from_metadata.py``, at JorisCos/LibriMix@eac7cf0 (their sha256 pinned in
+the source block). ``prepare`` unpacks the corpora and puts the metadata in
+``metadata/Libri{2,3}Mix/`` with the authors' fix. ``generate`` (rule ``generate_corpus``,
+a CPU job in the data image) runs that script over them as the authors do (16 kHz, mode
+"max", 2 and 3 sources; mix_both and mix_single too, the script needs them) into its own
+folder: ``LibriMix/Libri{n}Mix/wav16k/max/{train-100,train-360}/mix_clean/<mixture_ID>.wav``
+and ``.../max/metadata/metrics_{train-100,train-360}_mix_clean.csv``. It then lists, for
+each source utterance, its length and transcript (``utterances.tsv``) and keeps
+LibriSpeech's speaker list, which ``items`` reads from that folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from __future__ import annotations
 import csv
 import logging
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +35,8 @@ log = logging.getLogger(__name__)
 SUBSETS = {"train-100": "train-clean-100", "train-360": "train-clean-360"}
 N_SOURCES = (2, 3)
 UTTERANCES = "utterances.tsv"
-GENERATE = (
-    "for n in 2 3; do python create_librimix_from_metadata.py --librispeech_dir LibriSpeech "
-    "--wham_dir wham_noise --metadata_dir metadata/Libri${n}Mix --librimix_outdir LibriMix "
-    "--n_src $n --freqs 16k --modes max --types mix_clean mix_both mix_single; done"
-)
+SPEAKERS = "LibriSpeech/SPEAKERS.TXT"
+SCRIPT = "create_librimix_from_metadata.py"
 
 
 class MixturesNotGenerated(RuntimeError):
@@ -58,22 +60,44 @@ def prepare(source_dir: Path, source: dict[str, Any]) -> None:
         unpack(source_dir / "wham_noise.zip", source_dir)
     for n_src in N_SOURCES:
         _place_metadata(source_dir, n_src)
+
+
+def generate(source_dir: Path, out: Path, source: dict[str, Any]) -> None:
+    """LibriMix's generator over the downloaded inputs in ``source_dir``, into ``out``."""
+    source_dir, out = Path(source_dir), Path(out)
+    if out.exists():  # the script skips a subset whose folder exists, even a half-written one
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for n_src in N_SOURCES:
+        command = [
+            sys.executable, str(source_dir / SCRIPT),
+            "--librispeech_dir", str(source_dir / "LibriSpeech"),
+            "--wham_dir", str(source_dir / "wham_noise"),
+            "--metadata_dir", str(source_dir / "metadata" / f"Libri{n_src}Mix"),
+            "--librimix_outdir", str(out / "LibriMix"),
+            "--n_src", str(n_src), "--freqs", "16k", "--modes", "max",
+            "--types", "mix_clean", "mix_both", "mix_single",
+        ]  # fmt: skip
+        log.info("librimix: %s", " ".join(command))
+        subprocess.run(command, check=True)
+    describe(source_dir, out)
+
+
+def describe(source_dir: Path, out: Path) -> None:
+    """What ``items`` reads beside the mixtures: the speaker list and ``utterances.tsv``."""
     missing = [
-        str(_metrics(source_dir, n, s).relative_to(source_dir))
+        str(_metrics(out, n, s).relative_to(out))
         for n in N_SOURCES
         for s in SUBSETS
-        if not _metrics(source_dir, n, s).exists()
+        if not _metrics(out, n, s).exists()
     ]
     if missing:
         raise MixturesNotGenerated(
-            f"librimix: the mixtures are not generated yet ({', '.join(missing)} missing). "
-            f"In {source_dir}, run LibriMix's generator as the authors do (python with "
-            f"soundfile, pandas, numpy, scipy, tqdm; mix_both and mix_single are written "
-            f"too, the script needs them):\n  {GENERATE}\nthen run this download again: "
-            "what is already downloaded or unpacked is kept."
+            f"librimix: LibriMix's generator left no {', '.join(missing)} in {out}"
         )
-    if not (source_dir / UTTERANCES).exists():
-        _write_utterances(source_dir)
+    (out / SPEAKERS).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source_dir / SPEAKERS, out / SPEAKERS)
+    _write_utterances(source_dir, out)
 
 
 def _place_metadata(source_dir: Path, n_src: int) -> None:
@@ -97,14 +121,14 @@ def _place_metadata(source_dir: Path, n_src: int) -> None:
                 writer.writerows(rows)
 
 
-def _write_utterances(source_dir: Path) -> None:
+def _write_utterances(source_dir: Path, out: Path) -> None:
     """Length (frames, rate) and transcript of every source utterance of the mixtures."""
     utterances = sorted(
         {
             (subset, utt)
             for n in N_SOURCES
             for subset in SUBSETS
-            for row in read_csv(_metrics(source_dir, n, subset))
+            for row in read_csv(_metrics(out, n, subset))
             for utt in row["mixture_ID"].split("_")
         }
     )
@@ -123,9 +147,9 @@ def _write_utterances(source_dir: Path) -> None:
             continue
         if utt in transcripts[trans]:
             lines.append(f"{utt}\t{info.frames}\t{info.samplerate}\t{transcripts[trans][utt]}\n")
-    partial = source_dir / f"{UTTERANCES}.partial"
+    partial = out / f"{UTTERANCES}.partial"
     partial.write_text("".join(lines), encoding="utf-8")
-    partial.replace(source_dir / UTTERANCES)
+    partial.replace(out / UTTERANCES)
 
 
 def _transcripts(path: Path) -> dict[str, str]:
@@ -151,7 +175,7 @@ def _genders(path: Path) -> dict[str, str]:
 
 def items(source_dir: Path, source: dict[str, Any]) -> Iterator[SourceItem]:
     source_dir = Path(source_dir)
-    genders = _genders(source_dir / "LibriSpeech" / "SPEAKERS.TXT")
+    genders = _genders(source_dir / SPEAKERS)
     utterances: dict[str, tuple[float, str]] = {}
     for line in (source_dir / UTTERANCES).read_text(encoding="utf-8").splitlines():
         utt, frames, rate, text = line.split("\t", 3)
