@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,93 @@ def explain_failures(log_text: str) -> list[str]:
             where = f"its log: {own_log[1]}" if own_log else "see the messages above"
             lines.append(f"rule {rule} failed; {where}")
     return lines
+
+
+# --- partition limits: a job the partition cannot run pends forever --------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a submitted rule asks of its partition: time (minutes) and memory (MB) on its
+    first attempt and on its last retry."""
+
+    rule: str
+    partition: str
+    runtime: int
+    mem_mb: int
+    retry_mem_mb: int
+
+
+@dataclass(frozen=True)
+class Partition:
+    max_minutes: int | None  # None: UNLIMITED
+    max_mem_mb: int | None  # the most a job may ask of one node: MaxMemPerNode, or the
+    # memory of the partition's largest node
+
+
+def slurm_minutes(value: str) -> int | None:
+    """A SLURM time (``MaxTime``: ``UNLIMITED``, ``MM``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``)
+    in whole minutes (seconds round up); None when unlimited."""
+    if value.upper() in ("UNLIMITED", "INFINITE"):
+        return None
+    days, _, clock = value.rpartition("-")
+    parts = [int(p) for p in clock.split(":")]
+    if days:  # D-HH, D-HH:MM, D-HH:MM:SS
+        parts += [0] * (3 - len(parts))
+        hours, minutes, seconds = parts
+    elif len(parts) == 1:
+        hours, minutes, seconds = 0, parts[0], 0
+    else:
+        hours, minutes, seconds = ([0] * (3 - len(parts)) + parts)[-3:]
+    return (int(days or 0) * 24 + hours) * 60 + minutes + (seconds > 0)
+
+
+def partition_of(scontrol_partition: str | None, sinfo_memory: str | None) -> Partition | None:
+    """A partition's limits from ``scontrol show partition NAME -o`` and ``sinfo -h -p NAME
+    -o %m`` (each node's memory in MB, ``+`` where nodes differ); None when it does not
+    exist."""
+    if not scontrol_partition or "PartitionName=" not in scontrol_partition:
+        return None
+    fields = dict(re.findall(r"(\w+)=(\S+)", scontrol_partition))
+    max_time = slurm_minutes(fields.get("MaxTime", "UNLIMITED"))
+    per_node = fields.get("MaxMemPerNode", "UNLIMITED")
+    limits = [int(per_node)] if per_node.isdigit() else []
+    nodes = [int(m) for m in re.findall(r"\d+", sinfo_memory or "")]
+    if nodes:
+        limits.append(max(nodes))
+    return Partition(max_time, min(limits) if limits else None)
+
+
+def limit_problems(
+    requests: Iterable[Request], partitions: Mapping[str, Partition | None]
+) -> list[str]:
+    """Each rule that asks its partition for more time or memory than it grants (the
+    largest retry counted), or names a partition the cluster lacks; what to change.
+
+    Such a job pends forever where the cluster does not enforce partition limits, and
+    sbatch refusing a retry's memory crashes Snakemake (snakemake-executor-plugin-slurm
+    #320): better to say so before the first submission."""
+    problems = []
+    for r in requests:
+        limits = partitions.get(r.partition)
+        if limits is None:
+            problems.append(
+                f"rule {r.rule}: partition {r.partition!r} does not exist on this cluster "
+                f"(sinfo): set its slurm_partition in {PROFILE}"
+            )
+            continue
+        if limits.max_minutes is not None and r.runtime > limits.max_minutes:
+            problems.append(
+                f"rule {r.rule} asks for {r.runtime} minutes, partition {r.partition!r} "
+                f"allows {limits.max_minutes} (MaxTime): lower its runtime (resources: in "
+                "the config, or set-resources in the profile) or choose another partition"
+            )
+        if limits.max_mem_mb is not None and r.retry_mem_mb > limits.max_mem_mb:
+            which = "asks for" if r.mem_mb > limits.max_mem_mb else "would retry with"
+            asked = r.mem_mb if r.mem_mb > limits.max_mem_mb else r.retry_mem_mb
+            problems.append(
+                f"rule {r.rule} {which} {asked} MB, partition {r.partition!r} grants at most "
+                f"{limits.max_mem_mb} MB a node: lower its mem_mb (a job killed for memory "
+                "retries with more) or choose a partition of larger nodes"
+            )
+    return problems

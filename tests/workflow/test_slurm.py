@@ -156,3 +156,45 @@ def test_a_job_cancelled_mid_training_is_rerun_and_nothing_is_lost(cluster_run, 
     assert ran == set(IMAGE_OF)
     # The jobs went through SLURM; the plugin keeps the logs of failed jobs only.
     assert list((workdir / "logs/slurm/rule_train_model").rglob(f"{cancelled}.log"))
+
+
+def test_rules_a_partition_cannot_run_are_named_before_any_submission(cluster, tmp_path):
+    """The site profile filled in with a partition of 30 minutes and 8 GB nodes: a dry run
+    warns of what a launch refuses; the launch stops before submitting anything, naming
+    each rule, what it asks and the limit (counting a retry's doubled memory)."""
+    del cluster
+    import os
+
+    import yaml
+    from workflow_helpers import REPO
+
+    profile = tmp_path / "site"
+    profile.mkdir()
+    text = (REPO / "config/profiles/slurm-h200/config.yaml").read_text()
+    for placeholder, value in (("CHANGE_ME_account", "a"), ("CHANGE_ME_cpu_partition", "short"),
+                               ("CHANGE_ME_gpu_partition", "short"),
+                               ("CHANGE_ME_gpu_model", "h200")):  # fmt: skip
+        text = text.replace(placeholder, value)
+    (profile / "config.yaml").write_text(text)
+    env = dict(os.environ, ALARM_SCRATCH=str(tmp_path))
+    paper = ["--configfile", str(REPO / "config/paper.yaml")]
+    args = ["--profile", str(profile), "--sdm", "env-modules", *paper]
+    dry = snakemake("-n", *args, workdir=tmp_path, env=env)
+    assert "a launch would stop here" in dry.stderr + dry.stdout
+    launch = snakemake(*args, workdir=tmp_path, env=env, check=False)
+    said = launch.stderr + launch.stdout
+    assert launch.returncode != 0 and "the run cannot start" in said
+    assert "rule train_model asks for 4320 minutes, partition 'short' allows 30" in said
+    assert "rule train_model asks for 480000 MB, partition 'short' grants at most 8000 MB" in said
+    assert "rule collect asks for 240 minutes" in said
+    assert not (tmp_path / "logs/slurm").exists()  # nothing was submitted
+    # Within the limits on the first attempt, over them on the retry (memory doubled).
+    overlay = tmp_path / "small.yaml"
+    overlay.write_text(yaml.safe_dump({"resources": {
+        name: {"runtime": 20, "mem_mb": 6000}
+        for name in ("cpu", "cpu_long", "generation", "training", "inference")
+    }}))  # fmt: skip
+    launch = snakemake(*args, str(overlay), workdir=tmp_path, env=env, check=False)
+    said = launch.stderr + launch.stdout
+    assert "rule collect would retry with 12000 MB, partition 'short' grants at most 8000" in said
+    assert "minutes" not in said.split("the run cannot start")[1].split("\n\n")[0]

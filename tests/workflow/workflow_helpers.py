@@ -78,7 +78,7 @@ def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
 
 # Outputs the rules declare with directory().
 DIRECTORY_OUTPUT = re.compile(
-    r"^results/(pretrained/(hub|tiny)/|corpus/sources/|benchmarks/sources/)"
+    r"^results/(pretrained/(hub|tiny)/|corpus/(sources|generated)/|benchmarks/sources/)"
 )
 
 

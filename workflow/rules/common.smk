@@ -14,11 +14,14 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 from alarm.benchmarks.extract import EXTRACTION_MODES
 from alarm.cluster import (
+    Request,
     apptainer_args_problems,
     explain_failures,
     gpu_model_problems,
     host_environment_problems,
     image_problems,
+    limit_problems,
+    partition_of,
     preemption_warning,
     profile_problems,
 )
@@ -121,6 +124,69 @@ def check_run():
         problems += image_problems(used, config["containers"]["build"], REPO, rebuilt)
     if problems:
         raise WorkflowError("the run cannot start:\n  " + "\n  ".join(problems))
+
+
+def check_site():
+    """Before the DAG is built, in the main process of a run with a SLURM profile (its
+    default-resources name a slurm_partition), dry runs included (Snakemake skips onstart
+    in them): the profile's placeholders, and every submitted rule's time and memory, its
+    largest retry counted, against its partition's limits. A dry run prints what a launch
+    would refuse."""
+    default_resources = workflow.resource_settings.default_resources
+    defaults = dict(
+        a.split("=", 1) for a in (default_resources.args if default_resources else [])
+    )
+    if not workflow.is_main_process or "slurm_partition" not in defaults:
+        return
+    overrides = workflow.resource_settings.overwrite_resources
+    requests = []
+    for declared in workflow.rules:
+        if declared.name in workflow._localrules or declared.norun:
+            continue
+        given = {k: v.raw for k, v in overrides.get(declared.name, {}).items()}
+        # A rule's own retries, else the site profile's `retries: 1` (the profile's value
+        # is not known before the DAG is built; counting one retry errs on the safe side).
+        own = declared._restart_times
+        attempts = 1 + (own if own is not None else 1)
+        mem = declared.resources.get("mem_mb")
+        runtime = declared.resources.get("runtime")
+        requests.append(
+            Request(  # rule, partition, runtime, memory on the first and the last attempt
+                declared.name,
+                str(given.get("slurm_partition", defaults["slurm_partition"])),
+                int(given.get("runtime", runtime.value if runtime else 0)),
+                int(given.get("mem_mb", requested(mem, 1))),
+                int(given.get("mem_mb", requested(mem, attempts))),
+            )
+        )
+    slurm = ask_slurm("sinfo", "-h", "-o", "%P") is not None  # else: away from the cluster
+    partitions = {
+        p: partition_of(
+            ask_slurm("scontrol", "show", "partition", p, "-o"),
+            ask_slurm("sinfo", "-h", "-p", p, "-o", "%m"),
+        )
+        for p in {r.partition for r in requests if slurm}
+    }
+    per_rule = {name: {k: v.raw for k, v in res.items()} for name, res in overrides.items()}
+    problems = profile_problems("slurm", defaults, per_rule)
+    if slurm:
+        problems += limit_problems(
+            [r for r in requests if "CHANGE_ME" not in r.partition], partitions
+        )
+    if not problems:
+        return
+    message = "the run cannot start:\n  " + "\n  ".join(problems)
+    if workflow.output_settings.dryrun:
+        logger.warning(f"Warning: a launch would stop here; {message}")
+    else:
+        raise WorkflowError(message)
+
+
+def requested(resource, attempt):
+    """A rule's resource on an attempt: our memory functions take (wildcards, attempt)."""
+    if resource is None:
+        return 0
+    return resource._value(None, attempt) if resource.is_evaluable() else resource.value
 
 
 def ask_slurm(*command):
