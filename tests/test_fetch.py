@@ -355,7 +355,7 @@ def test_url_file_pinned_checksum(tmp_path, transfers):
     src = tmp_path / "meta.json"
     src.write_text("{}")
     url = f"file://{src}"
-    with pytest.raises(fetch.ChecksumError, match="meta.json .* not the pinned 0000"):
+    with pytest.raises(fetch.ChecksumError, match=r"meta\.json .* not the pinned 0000"):
         fetch.url_file(url, tmp_path / "dest" / "meta.json", "0" * 64)
     assert not (tmp_path / "dest" / "meta.json").exists()
     assert not (tmp_path / "dest" / "meta.json.part").exists()

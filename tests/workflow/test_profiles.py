@@ -63,7 +63,7 @@ def _rules_text() -> str:
     return "\n".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
 
 
-def _sbatch_lines(tmp_path, *overlays):
+def _sbatch_lines(tmp_path, *overlays, options=()):
     """The `sbatch` line the SLURM plugin's own code builds for each job of the paper DAG
     under the H200 profile (a dry run gives each job's evaluated resources)."""
     import os
@@ -81,7 +81,7 @@ def _sbatch_lines(tmp_path, *overlays):
          "--configfile", str(REPO / "config/paper.yaml"), *map(str, overlays),
          "--profile", str(REPO / "config/profiles/slurm-h200"), "--printshellcmds",
          # a real SLURM run leaves threads unconstrained (a dry run would cap them at 1)
-         "--cores", "1024",
+         "--cores", "1024", *options,
          # a dry run needs no image runtime (Apptainer is not installable here)
          "--software-deployment-method", "env-modules", "--directory", str(tmp_path)],
         capture_output=True, text=True, check=True, env=dict(os.environ, ALARM_SCRATCH="/s"),
@@ -102,7 +102,8 @@ def _sbatch_lines(tmp_path, *overlays):
             threads=int(threads[1]) if threads else 1,
         )
         params = {"run_uuid": "u", "slurm_logfile": "l", "comment_str": f"rule_{head[1]}",
-                  "account": "-A a", "partition": "-p p", "workdir": str(tmp_path)}  # fmt: skip
+                  "account": "-A a", "partition": f"-p {resources['slurm_partition']}",
+                  "workdir": str(tmp_path)}  # fmt: skip
         shell = re.search(r"^Shell command: (.*)$", block, re.M)[1]
         sbatch = get_submit_command(job, params) + set_gres_string(job)  # as the plugin does
         lines.setdefault(head[1], set()).add((sbatch, shell))
@@ -114,7 +115,13 @@ def test_the_h200_sbatch_lines_ask_for_gpus_for_every_gpu_rule_and_none_for_cpu_
 
     lines = _sbatch_lines(tmp_path)
     rules = _rules_text()
-    local = set(re.findall(r"rule (\w+):(?:(?!\nrule ).)*?localrule: True", rules, re.DOTALL))
+    local = set(
+        re.findall(
+            r"rule (\w+):(?:(?!\nrule ).)*?localrule: (?:True|on_login_node\(\"\1\"\))",
+            rules,
+            re.DOTALL,
+        )
+    )
     assert {"build_container", "download_corpus"} <= local
     assert {"train_model", "generate_r0", "collect", "corpus_index"} <= set(lines)
     for rule, calls in lines.items():
@@ -156,7 +163,21 @@ def test_every_job_hands_its_stage_the_threads_it_asks_slurm_for(tmp_path):
             assert int(given[2]) == stage.threads_of(paper), (rule, shell)
             assert f"--cpus-per-task={given[2]}" in sbatch, (rule, sbatch)
             families.add(stage.family)
-    assert families == {None, "cpu", "generation", "training", "inference"}
+    assert families == {None, "cpu", "cpu_long", "generation", "training", "inference"}
+
+
+def test_downloads_and_builds_go_to_a_partition_the_profile_gives_them(tmp_path):
+    """On the login node by default (never submitted); a partition in set-resources sends
+    them to it, with a time limit and memory of their own."""
+    moved = ("download_corpus", "download_pretrained", "download_benchmark", "build_container")
+    rules = _rules_text()
+    for rule in moved:  # a local rule unless the profile names a partition for it
+        assert f'localrule: on_login_node("{rule}")' in rules
+    options = ["--set-resources", *(f"{rule}:slurm_partition=transfer" for rule in moved)]
+    lines = _sbatch_lines(tmp_path / "transfer", options=options)
+    for rule in moved:
+        for sbatch, _ in lines[rule]:
+            assert "-p transfer" in sbatch and " -t " in sbatch and "--mem " in sbatch, sbatch
 
 
 def test_every_gpu_rule_of_the_workflow_is_in_the_profiles():

@@ -11,9 +11,13 @@ rule download_benchmark:
         "logs/download_benchmark/{benchmark}.log",
     wildcard_constraints:
         benchmark=alternatives([b for b in BENCHMARKS if b != "synthetic"]),
-    localrule: True
+    localrule: on_login_node("download_benchmark")
     container:
         image("data")
+    # when a profile submits it (on_login_node): hours of transfer or build
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu_long")["runtime"],
     shell:
         "alarm download-benchmark --threads {threads} --benchmark {wildcards.benchmark} --output {output} > {log} 2>&1"
 

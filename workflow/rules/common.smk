@@ -159,7 +159,9 @@ def check_site():
                 int(given.get("mem_mb", requested(mem, attempts))),
             )
         )
-    slurm = ask_slurm("sinfo", "-h", "-o", "%P") is not None  # else: away from the cluster
+    slurm = (
+        ask_slurm("sinfo", "-h", "-o", "%P") is not None
+    )  # else: away from the cluster
     partitions = {
         p: partition_of(
             ask_slurm("scontrol", "show", "partition", p, "-o"),
@@ -167,7 +169,9 @@ def check_site():
         )
         for p in {r.partition for r in requests if slurm}
     }
-    per_rule = {name: {k: v.raw for k, v in res.items()} for name, res in overrides.items()}
+    per_rule = {
+        name: {k: v.raw for k, v in res.items()} for name, res in overrides.items()
+    }
     problems = profile_problems("slurm", defaults, per_rule)
     if slurm:
         problems += limit_problems(
@@ -212,6 +216,15 @@ def knobs(stage, **keys):
     Rules pass them as a resource, which is no rerun trigger: retuning a batch size or
     vLLM's memory share reruns nothing."""
     return json.dumps(STAGES[stage].knobs_of(config, **keys), sort_keys=True)
+
+
+def on_login_node(rule_name):
+    """Downloads and image builds run on the login node (compute nodes often have no
+    internet; the profile's local-cores bounds them) unless the profile gives the rule a
+    partition (set-resources.<rule>.slurm_partition, e.g. a transfer partition with
+    internet access): then it is submitted like any other rule."""
+    given = workflow.resource_settings.overwrite_resources.get(rule_name, {})
+    return "slurm_partition" not in given
 
 
 def stage_threads(stage):

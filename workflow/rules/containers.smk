@@ -25,9 +25,13 @@ rule build_container:
         record="containers/{name}.sif.json",
     log:
         "logs/build_container/{name}.log",
-    localrule: True
+    localrule: on_login_node("build_container")
     conda:
         "../../envs/apptainer.yaml"
+    # when a profile submits it (on_login_node): hours of transfer or build
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu_long")["runtime"],
     params:
         # Functions taking the inputs, which Snakemake counts as derived: no rerun trigger
         # (a moved checkout or venv rebuilds nothing). The checkout the definition lies in,

@@ -37,9 +37,13 @@ rule download_pretrained:
         "logs/download_pretrained/{role}.log",
     wildcard_constraints:
         role=alternatives(HUB),
-    localrule: True
+    localrule: on_login_node("download_pretrained")
     container:
         image("data")
+    # when a profile submits it (on_login_node): hours of transfer or build
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu_long")["runtime"],
     params:
         settings=lambda w: settings("download_pretrained", role=w.role),
     shell:
@@ -76,9 +80,13 @@ rule download_corpus:
         "logs/download_corpus/{dataset}.log",
     wildcard_constraints:
         dataset=alternatives(DOWNLOADED),
-    localrule: True
+    localrule: on_login_node("download_corpus")
     container:
         image("data")
+    # when a profile submits it (on_login_node): hours of transfer or build
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu_long")["runtime"],
     params:
         settings=lambda w: settings("download_corpus", dataset=w.dataset),
     shell:

@@ -9,8 +9,12 @@ rule fetch_author_texts:
         AUTHOR_TEXTS,
     log:
         "logs/fetch_author_texts.log",
-    localrule: True
+    localrule: on_login_node("fetch_author_texts")
     container:
         image("data")
+    # when a profile submits it (on_login_node): hours of transfer or build
+    resources:
+        mem_mb=memory("cpu"),
+        runtime=resources("cpu_long")["runtime"],
     shell:
         "alarm fetch-author-texts --threads {threads} --output {output} > {log} 2>&1"
