@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,26 @@ import pytest
 from alarm.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _threads_restored():
+    """A test that runs a stage in this process (``alarm.cli.main``) sets its threads for
+    the process (``use_threads``); the next test gets the threads and variables it found,
+    so no test's result depends on the tests before it."""
+    import torch
+
+    from alarm.cli import THREAD_VARIABLES
+
+    saved = {v: os.environ.get(v) for v in THREAD_VARIABLES}
+    threads = torch.get_num_threads()
+    yield
+    for variable, value in saved.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
