@@ -169,6 +169,10 @@ def explain_failures(log_text: str) -> list[str]:
             job, status = killed["job"], killed["status"]
             advice = ADVICE.get(status, f"SLURM status {status}; see logs/slurm for its log")
             lines.append(f"rule {rule}, SLURM job {job}: {advice.format(rule=rule)} in {PROFILE}")
+        elif rule == "site_preflight" and own_log and Path(own_log[1]).is_file():
+            # what the node lacks, one line each, from the preflight's own log
+            said = Path(own_log[1]).read_text(errors="replace").splitlines()
+            lines += [line for line in said if line.startswith("preflight: ")]
         else:
             where = f"its log: {own_log[1]}" if own_log else "see the messages above"
             lines.append(f"rule {rule} failed; {where}")

@@ -93,9 +93,17 @@ def _stop(pid_file: Path) -> None:
 
 
 @contextlib.contextmanager
-def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000, nodes: int = 1):
+def local_slurm(
+    state: Path,
+    cpus: int | None = None,
+    memory_mb: int = 8000,
+    nodes: int = 1,
+    hide: Path | None = None,
+):
     """Run slurmctld and one slurmd per node for the duration of the block; yields the
-    node names in SLURM's order (a job's first node is the first of them)."""
+    node names in SLURM's order (a job's first node is the first of them). ``hide``: a
+    folder the login node sees and the nodes' jobs do not (their slurmd runs in a mount
+    namespace with an empty tmpfs over it), as a path local to the login node."""
     host = socket.gethostname().split(".")[0]
     names = [host, "localhost"][:nodes]
     if len(names) < nodes or host == "localhost":
@@ -120,7 +128,12 @@ def local_slurm(state: Path, cpus: int | None = None, memory_mb: int = 8000, nod
         subprocess.run(["slurmctld"], check=True)
         _wait(lambda: _ok("scontrol", "ping"), "slurmctld")
         for name in names:
-            subprocess.run(["slurmd", "-N", name] if nodes > 1 else ["slurmd"], check=True)
+            slurmd = ["slurmd", "-N", name] if nodes > 1 else ["slurmd"]
+            if hide is not None:
+                hidden = f'mount -t tmpfs tmpfs "{hide}" && exec "$@"'
+                unshare = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hidden]
+                slurmd = [*unshare, "slurmd", *slurmd]
+            subprocess.run(slurmd, check=True)
         _wait(
             lambda: (
                 subprocess.run(

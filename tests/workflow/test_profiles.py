@@ -223,6 +223,18 @@ def test_jobs_killed_by_the_scheduler_are_explained():
     assert "set-resources.generate_r0.runtime" in lines[1]
 
 
+def test_a_failed_site_preflight_is_explained_by_what_the_node_lacks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logs/site_preflight").mkdir(parents=True)
+    lacks = "preflight: partition gpu, node n1: apptainer is not on PATH here: load it ..."
+    (tmp_path / "logs/site_preflight/gpu.log").write_text(f"srun: job 5 queued\n{lacks}\n")
+    log = (
+        "Error in rule site_preflight:\n    jobid: 2\n    log: logs/site_preflight/gpu.log "
+        "(check log file(s) for error details)\n"
+    )
+    assert explain_failures(log) == [lacks]
+
+
 def test_an_unset_scratch_is_named_before_any_submission():
     # What Snakemake hands over when ALARM_SCRATCH is unset: the variable as written.
     unset = "--nv --bind $ALARM_SCRATCH --env HF_HOME=$ALARM_SCRATCH/hf_home"

@@ -4,7 +4,7 @@
 
 rule download_benchmark:
     input:
-        image_input("data"),
+        image_input("data", on_node=False),
     output:
         directory("results/benchmarks/sources/{benchmark}"),
     log:

@@ -126,17 +126,43 @@ def check_run():
         raise WorkflowError("the run cannot start:\n  " + "\n  ".join(problems))
 
 
+def slurm_defaults():
+    """The profile's default-resources when they name a slurm_partition (a SLURM profile,
+    known before the DAG is built, dry runs included), else {}."""
+    given = workflow.resource_settings.default_resources
+    defaults = dict(a.split("=", 1) for a in (given.args if given else []))
+    return defaults if "slurm_partition" in defaults else {}
+
+
+def preflight_settings(kind):
+    """Where site_preflight reaches a node of the `cpu` or `gpu` partition: the profile's
+    partition (the GPU rules': train_model's), account and GPU model."""
+    defaults = slurm_defaults()
+    gpu = workflow.resource_settings.overwrite_resources.get("train_model", {})
+    raw = lambda key: str(gpu[key].raw) if key in gpu else ""
+    partition = raw("slurm_partition") if kind == "gpu" else defaults["slurm_partition"]
+    return {
+        "partition": partition.strip("'\""),
+        "account": defaults.get("slurm_account", "").strip("'\""),
+        "gpu_model": raw("gpu_model").strip("'\""),
+    }
+
+
+def preflight(kind):
+    """The site preflight of a partition as an input (ancient: it runs once), on a cluster
+    run whose config asks for it."""
+    wanted = config["containers"]["preflight"] and slurm_defaults()
+    return [ancient(f"results/preflight/{kind}.ok")] if wanted else []
+
+
 def check_site():
     """Before the DAG is built, in the main process of a run with a SLURM profile (its
     default-resources name a slurm_partition), dry runs included (Snakemake skips onstart
     in them): the profile's placeholders, and every submitted rule's time and memory, its
     largest retry counted, against its partition's limits. A dry run prints what a launch
     would refuse."""
-    default_resources = workflow.resource_settings.default_resources
-    defaults = dict(
-        a.split("=", 1) for a in (default_resources.args if default_resources else [])
-    )
-    if not workflow.is_main_process or "slurm_partition" not in defaults:
+    defaults = slurm_defaults()
+    if not workflow.is_main_process or not defaults:
         return
     overrides = workflow.resource_settings.overwrite_resources
     requests = []
@@ -355,9 +381,10 @@ def image(name):
     return f"containers/{name}.sif"
 
 
-def image_input(name):
-    """The image as an input when images are built by the workflow (on the cluster), and
-    for GPU images the smoke test that must pass before the first big job.
+def image_input(name, on_node=True):
+    """The image as an input when images are built by the workflow (on the cluster), for
+    GPU images the smoke test that must pass before the first big job, and the site
+    preflight of their partition.
 
     Both are ancient(): an image is far above Snakemake's checksum size, and its date says
     nothing about its content, so a rebuild (a pin bump, --force) reruns no job. Whether
@@ -366,7 +393,10 @@ def image_input(name):
     inputs = [ancient(image(name))] if config["containers"]["build"] else []
     if name in GPU_IMAGES and config["containers"]["smoke_tests"]:
         inputs.append(ancient(f"results/smoke/{name}.ok"))
-    return inputs
+    if not on_node:  # a local rule (downloads): no partition to check first
+        return inputs
+    # The site preflight of the partition the image's jobs mostly run on.
+    return inputs + preflight("gpu" if name in GPU_IMAGES else "cpu")
 
 
 def images_of(job):

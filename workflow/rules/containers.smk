@@ -49,6 +49,7 @@ rule build_container:
 # asks for both); the GPU jobs are not rerun for it (the smoke test's output is ancient()).
 rule gpu_smoke_test:
     input:
+        preflight("gpu"),
         image=lambda w: image(w.name) if config["containers"]["build"] else [],
     output:
         "results/smoke/{name}.ok",
@@ -70,3 +71,34 @@ rule gpu_smoke_test:
         "ALARM_REQUIRE_GPU=1 python -m pytest -q -m gpu -o markers=gpu -p no:cacheprovider "
         '--rootdir "$ALARM_REPO" "$ALARM_REPO/tests/gpu" > {log} 2>&1 && '
         "touch {output}"
+
+
+# A short job on each partition the run uses, before any job of the images that run there:
+# srun from the login node, plain shell on the node (alarm/preflight.py says what it checks),
+# one line per problem. A local rule: it reaches the node even where no job could start.
+rule site_preflight:
+    input:
+        image=lambda w: (
+            ancient(image("data" if w.kind == "cpu" else "train"))
+            if config["containers"]["build"]
+            else []
+        ),
+    output:
+        "results/preflight/{kind}.ok",
+    log:
+        "logs/site_preflight/{kind}.log",
+    wildcard_constraints:
+        kind="cpu|gpu",
+    localrule: True
+    params:
+        checkout=lambda w: os.path.relpath(REPO),
+        python=sys.executable,
+        site=lambda w: preflight_settings(w.kind),
+        scratch=os.environ.get("ALARM_SCRATCH", ""),
+        apptainer_args=workflow.deployment_settings.apptainer_args,
+    shell:
+        "PYTHONPATH={params.checkout}/scripts {params.python} -m alarm.preflight {wildcards.kind} "
+        "--partition {params.site[partition]:q} --account {params.site[account]:q} "
+        "--gpu-model {params.site[gpu_model]:q} --python {params.python} "
+        "--scratch {params.scratch:q} --image {input.image:q} "
+        "--apptainer-args {params.apptainer_args:q} --output {output} > {log} 2>&1"

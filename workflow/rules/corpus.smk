@@ -30,7 +30,7 @@ rule make_tiny_model:
 
 rule download_pretrained:
     input:
-        image_input("data"),
+        image_input("data", on_node=False),
     output:
         directory("results/pretrained/hub/{role}"),
     log:
@@ -73,7 +73,7 @@ rule make_synthetic_corpus:
 
 rule download_corpus:
     input:
-        image_input("data"),
+        image_input("data", on_node=False),
     output:
         directory("results/corpus/sources/{dataset}"),
     log:

@@ -4,7 +4,7 @@
 
 rule fetch_author_texts:
     input:
-        image_input("data"),
+        image_input("data", on_node=False),
     output:
         AUTHOR_TEXTS,
     log:
