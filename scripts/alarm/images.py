@@ -245,16 +245,44 @@ def build(name: str, checkout: Path, image: Path, apptainer: str = "apptainer") 
         shutil.copy2(checkout / "README.md", package / "README.md")  # the wheel's description
         build_wheel(package, context / "wheel")
         record = fingerprint(context, name, code) | {"commit": commit(checkout)}
+        # The base image as the definition names it (a digest once pinned: From: x@sha256:...)
+        record["base"] = next(
+            line.split(":", 1)[1].strip()
+            for line in (checkout / definition).read_text().splitlines()
+            if line.startswith("From:")
+        )
         (context / "image.json").write_text(json.dumps(record, indent=2) + "\n")
         image.parent.mkdir(parents=True, exist_ok=True)
+        # Unprivileged builds map root in a user namespace (where the site's Apptainer
+        # allows it; it otherwise says so).
+        fakeroot = ["--fakeroot"] if os.geteuid() != 0 else []
         subprocess.run(
-            [apptainer, "build", "--force", str(image), definition],
+            [apptainer, "build", *fakeroot, "--force", str(image), definition],
             cwd=context,
             env=build_environment(dict(os.environ)),
             check=True,
         )
+    # Beside the image only (the image cannot hold its own hash): a copy can be checked.
+    record["sif_sha256"] = sha256(image)
     record_path(image).write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def copy_problem(image: str) -> str | None:
+    """Whether ``image`` is the file its record (``.sif.json``) was written for: an image
+    built elsewhere and copied here is checked whole before the first job uses it."""
+    try:
+        expected = json.loads(record_path(image).read_text()).get("sif_sha256")
+    except (OSError, ValueError):
+        return f"{image}: its build record {record_path(image)} is missing or unreadable"
+    if expected is None:
+        return None
+    if not Path(image).is_file() or sha256(Path(image)) != expected:
+        return (
+            f"{image} is not the image its record describes (sha256 {expected[:12]}...): a "
+            "partial or altered copy; copy the .sif and its .sif.json again"
+        )
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("name", help="the image: data, train or vllm")
     b.add_argument("--checkout", type=Path, default=Path("."), help="the repository root")
     b.add_argument("--image", type=Path, help="default: containers/NAME.sif")
-    c = sub.add_parser("check", help="say whether images still match the checkout")
+    c = sub.add_parser(
+        "check",
+        help="say whether images (built here, or elsewhere and copied with their .sif.json) "
+        "are whole and still match the checkout",
+    )
     c.add_argument("images", nargs="+")
     c.add_argument("--checkout", type=Path, default=Path("."))
     ns = parser.parse_args(argv)
@@ -272,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         record = build(ns.name, ns.checkout, ns.image or Path(f"containers/{ns.name}.sif"))
         print(json.dumps(record, indent=2))
         return 0
-    problems = [p for image in ns.images if (p := problem(image, ns.checkout))]
+    problems = [
+        p for image in ns.images for p in (copy_problem(image), problem(image, ns.checkout)) if p
+    ]
     print("\n".join(problems or ["every image matches the checkout"]))
     return 1 if problems else 0
 

@@ -73,6 +73,11 @@ def test_definition_installs_its_locked_environment_and_the_code(name):
     ]
     text = (REPO / "containers" / f"{name}.def").read_text()
     assert "PYTHONPATH" not in text
+    # uv from PyPI checked by its sha256 (no script piped from a URL); Python's patch pinned
+    assert not re.search(r"\| *(ba)?sh\b", text) and "uv python install 3.11.14" in text
+    assert re.search(r'echo "[0-9a-f]{64}  /tmp/uv.whl" \| sha256sum -c -', text)
+    # multi-node NCCL over InfiniBand needs its user-space libraries in the train image
+    assert ("libibverbs1" in text and "rdma-core" in text) == (name == "train")
     checks = text.split("%test", 1)[1]
     assert "import alarm" in checks and "load_config([DEFAULT_CONFIG])" in checks
     imports = next(line for line in checks.splitlines() if "import torch" in line)
@@ -270,7 +275,10 @@ def _exec(stand_in, image, script, *options, **host_env):
 def test_the_image_runs_the_code_it_holds(stand_in):
     workdir, _ = stand_in
     record = json.loads((workdir / "containers/data.sif.json").read_text())
+    base, whole = record.pop("base"), record.pop("sif_sha256")
     assert record == images.fingerprint(REPO, "data")  # built from this checkout
+    assert base.startswith("nvidia/cuda:13.0")  # as the definition names it
+    assert whole == images.sha256(workdir / "containers/data.sif")  # a copy can be checked
     ran = _exec(
         stand_in,
         "containers/data.sif",
@@ -371,7 +379,9 @@ def test_rebuilding_an_image_reruns_nothing_else(built_dag):
     assert "1 of 1 steps (100%) done" in rebuild.stderr
     assert (workdir / "containers/train.sif").stat().st_mtime > before
     record = json.loads((workdir / "containers/train.sif.json").read_text())
-    assert record == images.fingerprint(REPO, "train")
+    assert {k: v for k, v in record.items() if k not in ("base", "sif_sha256")} == (
+        images.fingerprint(REPO, "train")
+    )
     # The new image is smoke-tested again; no job that runs in it is rerun.
     planned = planned_jobs(snakemake("-n", *args, workdir=workdir, env=env).stdout)
     assert planned == [("gpu_smoke_test", {"name": "train"})]
@@ -435,3 +445,15 @@ def test_a_failed_job_is_explained_without_alarm_on_the_path(stand_in, tmp_path)
     )  # fmt: skip
     assert run.returncode != 0
     assert "rule make_tiny_model failed; its log: logs/make_tiny_model/whisper.log" in run.stderr
+
+
+def test_a_copied_image_is_checked_whole_against_its_record(tmp_path):
+    """Built elsewhere, copied with its .sif.json: `python -m alarm.images check` names a
+    partial copy."""
+    image = tmp_path / "data.sif"
+    image.write_bytes(b"an image" * 1000)
+    record = {"image": "data", "sif_sha256": images.sha256(image)}
+    images.record_path(image).write_text(json.dumps(record))
+    assert images.copy_problem(str(image)) is None
+    image.write_bytes(b"an image" * 500)  # the copy broke off halfway
+    assert "a partial or altered copy" in images.copy_problem(str(image))

@@ -26,10 +26,13 @@ rule build_container:
     log:
         "logs/build_container/{name}.log",
     localrule: on_login_node("build_container")
+    # The site profile allows one at a time (resources: image_builds=1): the three CUDA
+    # images at once would take a login node's memory and /tmp.
     conda:
         "../../envs/apptainer.yaml"
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
+        image_builds=1,
         mem_mb=memory("cpu"),
         runtime=resources("cpu_long")["runtime"],
     params:
