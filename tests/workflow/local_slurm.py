@@ -40,18 +40,32 @@ def missing_requirements() -> str | None:
     return None
 
 
+def _free_ports(n: int) -> list[int]:
+    """Ports nothing listens on now (held together while chosen, so they differ): the
+    daemons' defaults (6817, 6818) may be taken by a SLURM of the machine's own."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+
+
 def _conf(names: list[str], state: Path, cpus: int, memory_mb: int) -> str:
+    ctld, *slurmd = _free_ports(1 + len(names))
     if len(names) == 1:
-        nodes = f"NodeName={names[0]} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN"
+        nodes = (
+            f"NodeName={names[0]} Port={slurmd[0]} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN"
+        )
     else:
         nodes = "\n".join(
-            f"NodeName={name} NodeHostname={names[0]} NodeAddr=127.0.0.1 Port={17001 + i} "
+            f"NodeName={name} NodeHostname={names[0]} NodeAddr=127.0.0.1 Port={port} "
             f"CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN"
-            for i, name in enumerate(names)
+            for name, port in zip(names, slurmd, strict=True)
         )
     return f"""\
 ClusterName=alarm-ci
 SlurmctldHost={names[0]}
+SlurmctldPort={ctld}
 SlurmUser=root
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
