@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,19 @@ def _threads_restored():
         else:
             os.environ[variable] = value
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def installed():
+    """installed("7z", ...): a test that needs programs `make` installs (APT_PACKAGES)
+    fails naming the missing one, instead of being skipped."""
+
+    def check(*tools: str) -> None:
+        missing = [tool for tool in tools if shutil.which(tool) is None]
+        if missing:
+            pytest.fail(f"not installed: {', '.join(missing)}; run `make` (APT_PACKAGES)")
+
+    return check
 
 
 @pytest.fixture(scope="session")

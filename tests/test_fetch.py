@@ -22,8 +22,6 @@ import pytest
 
 from alarm import fetch
 
-HAS_CURL = shutil.which("curl") is not None
-HAS_7Z = shutil.which("7z") is not None
 FILES = {"corpus/a.txt": b"alpha\n", "corpus/sub/b.bin": bytes(range(256)) * 40}
 
 
@@ -115,8 +113,8 @@ def test_an_empty_tar_is_a_tar(tmp_path):
     assert not path.exists() and (tmp_path / "out" / ".flac_T_ac.unpacked").is_file()
 
 
-@pytest.mark.skipif(not HAS_7Z, reason="7z is not installed")
-def test_7z_by_content_and_unpacked(tmp_path):
+def test_7z_by_content_and_unpacked(tmp_path, installed):
+    installed("7z")
     src = tmp_path / "src"
     for name, data in FILES.items():
         (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -131,8 +129,8 @@ def test_7z_by_content_and_unpacked(tmp_path):
     assert not archive.exists()
 
 
-@pytest.mark.skipif(not HAS_7Z, reason="7z is not installed")
-def test_7z_links_are_refused(tmp_path):
+def test_7z_links_are_refused(tmp_path, installed):
+    installed("7z")
     src = tmp_path / "src"
     src.mkdir()
     (src / "ok.txt").write_text("fine")
@@ -380,8 +378,8 @@ def test_unrecorded_or_changed_files_are_fetched_again(tmp_path, transfers):
     assert len(fetch.manifest(dest)) == 1
 
 
-@pytest.mark.skipif(not HAS_CURL, reason="curl is not installed")
-def test_curl_fetches_a_file_url_and_continues_a_part(tmp_path):
+def test_curl_fetches_a_file_url_and_continues_a_part(tmp_path, installed):
+    installed("curl")
     src = tmp_path / "remote.bin"
     src.write_bytes(bytes(range(256)) * 100)
     dest = tmp_path / "dest"
