@@ -136,11 +136,14 @@ def slurm_defaults():
 
 def preflight_settings(kind):
     """Where site_preflight reaches a node of the `cpu` or `gpu` partition: the profile's
-    partition (the GPU rules': train_model's), account and GPU model."""
+    partition (the GPU rules': train_model's, else the default one), account and GPU
+    model."""
     defaults = slurm_defaults()
     gpu = workflow.resource_settings.overwrite_resources.get("train_model", {})
     raw = lambda key: str(gpu[key].raw) if key in gpu else ""
-    partition = raw("slurm_partition") if kind == "gpu" else defaults["slurm_partition"]
+    partition = (kind == "gpu" and raw("slurm_partition")) or defaults[
+        "slurm_partition"
+    ]
     return {
         "partition": partition.strip("'\""),
         "account": defaults.get("slurm_account", "").strip("'\""),
@@ -185,9 +188,8 @@ def check_site():
                 int(given.get("mem_mb", requested(mem, attempts))),
             )
         )
-    slurm = (
-        ask_slurm("sinfo", "-h", "-o", "%P") is not None
-    )  # else: away from the cluster
+    # No SLURM to ask (a dry run away from the cluster): no limits to compare.
+    slurm = ask_slurm("sinfo", "-h", "-o", "%P") is not None
     partitions = {
         p: partition_of(
             ask_slurm("scontrol", "show", "partition", p, "-o"),
