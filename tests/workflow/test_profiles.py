@@ -235,6 +235,19 @@ def test_a_failed_site_preflight_is_explained_by_what_the_node_lacks(tmp_path, m
     assert explain_failures(log) == [lacks]
 
 
+def test_partition_limits_are_read_as_slurm_prints_them():
+    from alarm.cluster import Partition, partition_of, slurm_minutes
+
+    assert [slurm_minutes(v) for v in ("UNLIMITED", "30", "45:10", "1:00:00", "2-00:00:00",
+                                       "3-0", "1-12:30")] == [None, 30, 46, 60, 2880, 4320,
+                                                              2190]  # fmt: skip
+    scontrol = "PartitionName=gpu AllowGroups=ALL MaxTime=2-00:00:00 MaxMemPerNode=UNLIMITED"
+    assert partition_of(scontrol, "1031000+\n2063000\n") == Partition(2880, 2063000)
+    capped = scontrol.replace("MaxMemPerNode=UNLIMITED", "MaxMemPerNode=512000")
+    assert partition_of(capped, "2063000") == Partition(2880, 512000)
+    assert partition_of("", None) is None  # scontrol knows no such partition
+
+
 def test_an_unset_scratch_is_named_before_any_submission():
     # What Snakemake hands over when ALARM_SCRATCH is unset: the variable as written.
     unset = "--nv --bind $ALARM_SCRATCH --env HF_HOME=$ALARM_SCRATCH/hf_home"
