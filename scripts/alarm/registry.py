@@ -317,7 +317,10 @@ def _generate_corpus(job: Job):
 
     module = converter_module(job.args.dataset, job.settings)
     if not hasattr(module, "generate"):
-        raise ConfigError(f"generate-corpus: dataset {job.args.dataset!r} is downloaded whole")
+        raise ConfigError(
+            f"generate-corpus: dataset {job.args.dataset!r} has no generator (it is used as "
+            "downloaded or synthesised; LibriMix's mixtures are generated)"
+        )
     module.generate(Path(job.args.source), Path(job.args.output), job.settings)
 
 
