@@ -25,6 +25,7 @@ CLOTHO = "results/corpus/sources/clotho"
 AUDIO = "clotho_audio_development.7z"
 CAPTIONS = "clotho_captions_development.csv"
 METADATA = "clotho_metadata_development.csv"
+ARCHIVES = (".tar.gz", ".zip")  # LibriMix's downloads that prepare unpacks
 
 
 class FlakyServer(ThreadingHTTPServer):
@@ -165,16 +166,12 @@ def test_a_wrong_checksum_is_one_line_naming_the_file(tmp_path, server, clotho_f
     assert not (tmp_path / f"{CLOTHO}.download" / f"{CAPTIONS}.part").exists()
 
 
-def test_librimix_is_generated_by_the_workflow(tmp_path):
+def test_librimix_is_generated_by_the_workflow(tmp_path, monkeypatch):
     """No manual step: the download unpacks LibriSpeech and WHAM, generate_corpus runs
     LibriMix's script (here its test double, pinned like the real one) on a compute node's
     CPU, and collect reads the mixtures."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "tests" / "data" / "sources"))
-    import test_librimix
-
-    ARCHIVES = (".tar.gz", ".zip")
+    monkeypatch.syspath_prepend(str(REPO / "tests" / "data" / "sources"))
+    import test_librimix  # its few-utterance LibriSpeech, WHAM and metadata
 
     from alarm.data.sources import librimix
 
