@@ -395,7 +395,7 @@ def image_input(name, on_node=True):
     inputs = [ancient(image(name))] if config["containers"]["build"] else []
     if name in GPU_IMAGES and config["containers"]["smoke_tests"]:
         inputs.append(ancient(f"results/smoke/{name}.ok"))
-    if not on_node:  # a local rule (downloads): no partition to check first
+    if not on_node:  # downloads run on the login node, on no partition to check first
         return inputs
     # The site preflight of the partition the image's jobs mostly run on.
     return inputs + preflight("gpu" if name in GPU_IMAGES else "cpu")

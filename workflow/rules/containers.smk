@@ -93,6 +93,9 @@ rule site_preflight:
     wildcard_constraints:
         kind="cpu|gpu",
     localrule: True
+    # It runs on the host and calls apptainer on the node (with --sdm conda, from here).
+    conda:
+        "../../envs/apptainer.yaml"
     params:
         checkout=lambda w: os.path.relpath(REPO),
         python=sys.executable,
