@@ -160,10 +160,11 @@ def test_every_job_lists_the_image_it_runs_in_as_an_input(tmp_path):
         if job["image"]:
             assert re.fullmatch(r"containers/(data|train|vllm)\.sif", job["image"]), job
             assert job["image"] in job["input"], (job["rule"], job["image"])
-    # Rules in no container: the image build (on the host) and the multi-node launch, which
-    # runs `apptainer exec` itself on each node; `all` runs nothing.
+    # Rules in no container: the image build (on the host), the site preflight (srun from
+    # the host; it runs the image itself on the node) and the multi-node launch, which runs
+    # `apptainer exec` itself on each node; `all` runs nothing.
     bare = {name for name, rule in dag["rules"].items() if not rule["container"]}
-    assert bare == {"all", "build_container", "train_model_multinode"}
+    assert bare == {"all", "build_container", "site_preflight", "train_model_multinode"}
     launch = dag["rules"]["train_model_multinode"]["shell"]
     assert re.search(r"apptainer exec .*\{params\.image\} alarm ", launch)
 
