@@ -26,7 +26,7 @@ from alarm.cluster import (
     profile_problems,
 )
 from alarm.config import check_references, moving_revisions, training_settings
-from alarm.data.sources import converter_module
+from alarm.data.sources import GENERATED as GENERATED_CORPORA
 from alarm.registry import STAGES
 from alarm.sharding import shard_name
 from alarm.texts import OURS
@@ -60,11 +60,7 @@ SYNTHETIC = [
 ]
 DOWNLOADED = [d for d in DATASETS if d not in SYNTHETIC]
 # Corpora made from their downloads by a script of their own (LibriMix's mixtures).
-GENERATED = [
-    d
-    for d in DOWNLOADED
-    if hasattr(converter_module(d, config["datasets"][d]["source"]), "generate")
-]
+GENERATED = [d for d in DOWNLOADED if d in GENERATED_CORPORA]
 TRAINED = [m for m, spec in config["models"].items() if "ensemble" not in spec]
 MULTINODE = [m for m in TRAINED if training_settings(config, m)["nodes"] > 1]
 SINGLE_NODE = [m for m in TRAINED if m not in MULTINODE]

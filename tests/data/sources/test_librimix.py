@@ -158,3 +158,19 @@ def test_mixtures_with_sources_at_00_00(tmp_path):
         "librimix/train-100_mix_clean/26-495-0003_19-198-0001": "unreadable_item",
         "librimix/train-100_mix_clean/19-198-0001_26-495-0004": "missing_metadata",
     }
+
+
+def test_the_generated_corpora_are_the_converters_with_a_generator():
+    """The Snakefile reads the list; the converters own the generators."""
+    import pkgutil
+
+    from alarm.data import sources
+
+    names = [m.name for m in pkgutil.iter_modules(sources.__path__) if not m.name.startswith("_")]
+    with_generator = {
+        name
+        for name in names
+        if name != "download"
+        and hasattr(sources.converter_module(name, {"type": "url"}), "generate")
+    }
+    assert set(sources.GENERATED) == with_generator == {"librimix"}

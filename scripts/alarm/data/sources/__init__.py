@@ -20,6 +20,11 @@ from alarm.data.items import SourceItem
 
 Converter = Callable[[Path, dict[str, Any]], Iterator[SourceItem]]
 
+# The corpora made from their downloads by a script of their own: their converter has a
+# ``generate`` (LibriMix's mixtures). Named here so that the Snakefile, which the login
+# node's host environment reads, need not import the converters and what they use.
+GENERATED = ("librimix",)
+
 
 class NoConverterError(LookupError):
     pass
