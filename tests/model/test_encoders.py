@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from alarm.model.encoders import feature_extractor, load_encoder
+from alarm.model.encoders.base import pad_time_to_multiple
 from alarm.specs import SAMPLE_RATES
 
 LAYERS = {"whisper": [1, 2, 3], "w2vbert": [1, 2, 3], "muq": [1, 2, 3], "sslam": [0, 1, 2]}
@@ -80,6 +81,21 @@ def test_padding_does_not_change_a_masked_encoder(tiny_models):
     padded = enc(**fe.collate([short, fe(_clip(4.0), 16000)]))
     n = int(alone.lengths[0])
     assert torch.allclose(alone.states[:, 0, :n], padded.states[:, 0, :n], atol=1e-5)
+
+
+def test_w2vbert_s_last_piece_unpadded_gives_the_30_s_pieces_states(tiny_models):
+    # The authors pad every piece to 1500 frames; the mask makes that padding inert, so the
+    # encoder stops at the longest item and the valid states are the same.
+    enc = load_encoder("w2vbert", str(tiny_models / "w2vbert"), [1, 2, 3])
+    fe = feature_extractor("w2vbert", str(tiny_models / "w2vbert"), AUTHORS_DECODE_RATE)
+    batch = fe.collate([fe(_clip(2.0), 16000), fe(_clip(31.0), 16000)])
+    trimmed = enc(**batch)
+    padded = enc(pad_time_to_multiple(batch["input"], 1500), batch["length"])
+    assert trimmed.states.shape[2] == int(batch["length"].max()) < padded.states.shape[2] == 3000
+    for item, n in enumerate(batch["length"].tolist()):
+        assert torch.allclose(
+            trimmed.states[:, item, :n], padded.states[:, item, :n], atol=1e-5, rtol=1e-4
+        )
 
 
 def test_layers_out_of_range_are_a_clear_error(tiny_models):

@@ -3,8 +3,12 @@
 SeamlessM4T features (80-bin fbank, per-utterance normalisation, 2-frame
 stacking -> 160-d at 50 Hz) after zero-padding the waveform by 160 samples on
 each side; encoded in 1500-frame (30 s) pieces with the padding mask
-honoured. 25 hidden states [feature projection, L1..L24]; the paper averages
-[6, 10, 15, 20, 24].
+honoured. Because the mask really masks (keys are masked and the causal depthwise
+convolutions see masked frames as zeros), a valid frame's states do not depend on how
+much padding follows it: the last piece ends at the batch's longest item instead of
+being padded to 1500 frames, which gives the same states for a fraction of the work
+(a 5 s clip is a sixth of a 30 s piece, and attention is quadratic in it).
+25 hidden states [feature projection, L1..L24]; the paper averages [6, 10, 15, 20, 24].
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from alarm.model.encoders.base import (
     EncoderOutput,
     FeatureExtractor,
     FrozenEncoder,
-    pad_time_to_multiple,
 )
 from alarm.specs import SAMPLE_RATES
 
@@ -62,7 +65,7 @@ class W2VBertAudioEncoder(FrozenEncoder):
         return cls(Wav2Vec2BertModel(Wav2Vec2BertConfig(**config)), layers).freeze()
 
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
-        input = pad_time_to_multiple(input, CHUNK_FRAMES)  # (B, n * 1500, 160)
+        # (B, T, 160): collate pads to the batch's longest item, so T = max(length)
         mask = (torch.arange(input.shape[1], device=input.device) < length[:, None]).long()
         pieces = []
         for start in range(0, input.shape[1], CHUNK_FRAMES):
@@ -72,5 +75,5 @@ class W2VBertAudioEncoder(FrozenEncoder):
                 attention_mask=piece_mask,
                 output_hidden_states=True,
             )
-            pieces.append(self.select(out.hidden_states))  # (L, B, 1500, D)
+            pieces.append(self.select(out.hidden_states))  # (L, B, <=1500, D)
         return EncoderOutput(torch.cat(pieces, dim=2), length)
