@@ -24,7 +24,7 @@ from pathlib import Path
 
 import fake_apptainer
 import yaml
-from workflow_helpers import CI_ARGS, REPO
+from workflow_helpers import CI_ARGS, REPO, SLURM_UP
 
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MUNGE_KEY = Path("/etc/munge/munge.key")
@@ -165,8 +165,10 @@ def local_slurm(
             capture_output=True,
             text=True,
         )
+        os.environ[SLURM_UP] = "1"
         yield listed.stdout.split()
     finally:
+        os.environ.pop(SLURM_UP, None)
         subprocess.run(["scancel", "--user=root"], capture_output=True)
         for name in names:
             _stop(state / f"slurmd-{name}.pid")

@@ -19,7 +19,15 @@ import fake_apptainer
 import pytest
 import yaml
 from spython.main.parse.parsers import SingularityParser
-from workflow_helpers import CI_ARGS, REPO, SNAKEFILE, planned_jobs, record_as_built, snakemake
+from workflow_helpers import (
+    CI_ARGS,
+    REPO,
+    SNAKEFILE,
+    planned_jobs,
+    record_as_built,
+    slurm_env,
+    snakemake,
+)
 
 from alarm import images
 from alarm.cluster import image_problems
@@ -150,7 +158,7 @@ def test_every_job_lists_the_image_it_runs_in_as_an_input(tmp_path):
     walk = subprocess.run(
         [sys.executable, "-c", WALK, str(SNAKEFILE), str(REPO / "config" / "paper.yaml"),
          str(multinode)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True, text=True, cwd=tmp_path, env=slurm_env(),
     )  # fmt: skip
     assert walk.returncode == 0, walk.stderr[-3000:]
     dag = json.loads(walk.stdout.splitlines()[-1])

@@ -4,7 +4,7 @@ the paper's DAG, with no apt, no sudo, no torch."""
 import subprocess
 
 import pytest
-from workflow_helpers import REPO
+from workflow_helpers import REPO, slurm_env
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def test_make_install_host_plans_the_paper_dag_without_apt_or_torch(tmp_path):
     plan = subprocess.run(
         [venv / "bin" / "snakemake", "-n", "--snakefile", REPO / "workflow/Snakefile",
          "--configfile", REPO / "config/paper.yaml", "--directory", tmp_path / "run"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=slurm_env(),
     )  # fmt: skip
     assert plan.returncode == 0, plan.stderr[-3000:]
     assert "rule train_model:" in plan.stdout

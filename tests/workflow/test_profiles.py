@@ -74,7 +74,7 @@ def _sbatch_lines(tmp_path, *overlays, options=()):
 
     from snakemake_executor_plugin_slurm.submit_string import get_submit_command
     from snakemake_executor_plugin_slurm.utils import set_gres_string
-    from workflow_helpers import SNAKEFILE
+    from workflow_helpers import SNAKEFILE, slurm_env
 
     plan = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-n",
@@ -84,7 +84,8 @@ def _sbatch_lines(tmp_path, *overlays, options=()):
          "--cores", "1024", *options,
          # a dry run needs no image runtime (Apptainer is not installable here)
          "--software-deployment-method", "env-modules", "--directory", str(tmp_path)],
-        capture_output=True, text=True, check=True, env=dict(os.environ, ALARM_SCRATCH="/s"),
+        capture_output=True, text=True, check=True,
+        env=slurm_env(dict(os.environ, ALARM_SCRATCH="/s")),
     ).stdout  # fmt: skip
     lines = {}
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", plan):

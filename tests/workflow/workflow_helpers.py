@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -21,6 +22,23 @@ CONFIG = ["--configfile", *CI_ARGS[1:]]
 R = "results"
 SPEECH, SQUAD = "synthetic_speech", "synthetic_squad"
 TINY = f"{R}/pretrained/tiny"
+# SLURM's client commands failing at once, as on a machine whose controller is down. `make`
+# installs SLURM for the cluster tests, and with no controller up the real commands retry
+# for 10 s (60 s without /etc/slurm/slurm.conf) before giving that answer. Snakemake pays
+# it at every start (snakemake-executor-plugin-slurm 2.8.0 runs `scontrol show config` when
+# it is imported), and so did every run of the suite but the cluster tests'.
+SLURM_DOWN = REPO / "tests" / "workflow" / "slurm_down"
+# Set by local_slurm while its controller is up.
+SLURM_UP = "ALARM_TEST_SLURM_UP"
+
+
+def slurm_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with SLURM's clients answering at once where no
+    test cluster is up; unchanged while one is."""
+    env = dict(os.environ if env is None else env)
+    if env.get(SLURM_UP) != "1":
+        env["PATH"] = f"{SLURM_DOWN}{os.pathsep}{env['PATH']}"
+    return env
 
 
 def snakemake(
@@ -30,7 +48,12 @@ def snakemake(
     if workdir is not None:
         command += ["--directory", str(workdir)]
     result = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=timeout, cwd=workdir or REPO
+        command,
+        capture_output=True,
+        text=True,
+        env=slurm_env(env),
+        timeout=timeout,
+        cwd=workdir or REPO,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -103,7 +126,9 @@ def record_as_built(dry_run_output: str, workdir: Path, *args: str, env=None) ->
     command = [sys.executable, "-c", touch, "--snakefile", str(SNAKEFILE), "--touch",
                "--forceall", "--cores", "1", "--quiet", *args,
                "--directory", str(workdir)]  # fmt: skip
-    subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env, check=True)
+    subprocess.run(
+        command, capture_output=True, text=True, cwd=workdir, env=slurm_env(env), check=True
+    )
     after = snakemake("-n", *args, workdir=workdir, env=env).stdout
     assert "Nothing to be done" in after, after[-3000:]
 

@@ -218,12 +218,13 @@ def requested(resource, attempt):
 
 
 def ask_slurm(*command):
-    """What a SLURM client command prints, or None where it cannot say."""
+    """What a SLURM client command prints, or None where it cannot say (a controller that
+    is down makes the clients retry for 10 to 60 s: no answer in 20 s is none)."""
     try:
         return subprocess.run(
-            command, capture_output=True, text=True, check=True
+            command, capture_output=True, text=True, check=True, timeout=20
         ).stdout
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
         return None
 
 
