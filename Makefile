@@ -47,8 +47,13 @@ lint: install
 	$(VENV)/bin/snakefmt --check workflow
 	$(SNAKEMAKE) --lint
 
+# Two pytest-xdist workers, one module (or xdist_group) each at a time, in the order
+# tests/conftest.py gives them (the default run's first user first).
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
 test: lint
-	$(PY) -m pytest
+	$(PYTEST)
 
 test-fast: lint
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,72 @@ import pytest
 from alarm.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its share of the
+    cores for the torch work it does in-process: two workers of two threads on two cores
+    would spend their time waiting on each other."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory) -> Callable[[str, Callable[[Path], object]], Path]:
+    """built_once(name, build): a directory of this session that ``build`` fills once and
+    every pytest-xdist worker shares; the first worker to ask builds it, the others wait."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the session's base directory, above each worker's own
+
+    def get(name: str, build: Callable[[Path], object]) -> Path:
+        path, done, failed = root / name, root / f"{name}.built", root / f"{name}.failed"
+        with FileLock(root / f"{name}.lock"):
+            if failed.exists():  # one attempt per session: a failed build fails every user
+                pytest.fail(f"{name} failed to build in another worker:\n{failed.read_text()}")
+            if not done.exists():
+                shutil.rmtree(path, ignore_errors=True)
+                path.mkdir()
+                try:
+                    build(path)
+                except BaseException as error:
+                    failed.write_text(str(error)[-6000:])
+                    raise
+                done.touch()
+        return path
+
+    return get
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist's ``--dist loadgroup`` (`make test`): each module's tests run in one
+    worker, so its module fixtures are built once (a module may name a group of its own
+    instead, as the SLURM modules do: a machine holds one test cluster at a time). The
+    first module that needs the default run goes first, so that one worker makes the run
+    while the other works through what does not need it; its other users go last."""
+
+    def group(item) -> str:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+            return item.path.stem
+        return mark.args[0]
+
+    groups = {item: group(item) for item in items}
+    users = [groups[item] for item in items if "default_run" in item.fixturenames]
+
+    def rank(item) -> int:
+        if users and groups[item] == users[0]:
+            return 0
+        return 2 if groups[item] in users else 1
+
+    items.sort(key=rank)  # stable: collection order within each rank
 
 
 @pytest.fixture(autouse=True)
@@ -58,15 +125,16 @@ def paper_config() -> dict:
 
 
 @pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory, default_config) -> Path:
+def tiny_models(built_once, default_config) -> Path:
     """Every pretrained role of the default config as a tiny random model (no format fit)."""
     from alarm.tiny.models import make_tiny_model
 
-    root = tmp_path_factory.mktemp("pretrained")
-    for role, spec in default_config["pretrained"].items():
-        tiny = {k: v for k, v in spec["tiny"].items() if k != "format_fit"}
-        make_tiny_model(tiny, root / role, seed=0, n_candidates=5)
-    return root
+    def build(root: Path) -> None:
+        for role, spec in default_config["pretrained"].items():
+            tiny = {k: v for k, v in spec["tiny"].items() if k != "format_fit"}
+            make_tiny_model(tiny, root / role, seed=0, n_candidates=5)
+
+    return built_once("pretrained", build)
 
 
 @pytest.fixture(scope="session")

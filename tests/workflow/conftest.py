@@ -1,6 +1,7 @@
 """One run of the default workflow (test scale), shared by the workflow tests that need it."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,12 +9,27 @@ from workflow_helpers import CI_ARGS, snakemake
 
 
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory):
+def default_run(built_once):
     """A working directory where the whole default workflow ran, uninterrupted, on 2 cores.
 
-    ALARM_TEST_DEFAULT_RUN=DIR reuses a finished run of `--configfile config/config.yaml
-    tests/workflow/ci.yaml` (a local shortcut; some tests change the run they are given)."""
+    Tests read it and may add files of their own beside results/, but change nothing in it:
+    under pytest-xdist other tests read it at the same time (a test that changes the run
+    takes ``default_run_copy``). ALARM_TEST_DEFAULT_RUN=DIR reuses a finished run of
+    `--configfile config/config.yaml tests/workflow/ci.yaml` (a local shortcut)."""
     reuse = os.environ.get("ALARM_TEST_DEFAULT_RUN")
-    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("default_run")
-    snakemake("--cores", "2", *CI_ARGS, workdir=workdir)
-    return workdir
+    if reuse:
+        snakemake("--cores", "2", *CI_ARGS, workdir=Path(reuse))
+        return Path(reuse)
+    return built_once(
+        "default_run", lambda workdir: snakemake("--cores", "2", *CI_ARGS, workdir=workdir)
+    )
+
+
+@pytest.fixture
+def default_run_copy(default_run, tmp_path) -> Path:
+    """A copy of the default run (its outputs, logs and Snakemake records, with every file's
+    time), for a test that changes it; not what other tests add beside them."""
+    copy = tmp_path / "run"
+    for part in ("results", "logs", ".snakemake"):
+        shutil.copytree(default_run / part, copy / part, symlinks=True)
+    return copy

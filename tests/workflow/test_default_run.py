@@ -107,7 +107,8 @@ def test_changing_a_generation_parameter_reruns_generation_and_its_downstream(
     assert jobs == per_shard | AFTER_THE_INDEX  # nothing upstream of R0, no instruction stage
 
 
-def test_a_removed_shard_plans_exactly_its_downstream_and_is_rebuilt_alone(default_run):
+def test_a_removed_shard_plans_exactly_its_downstream_and_is_rebuilt_alone(default_run_copy):
+    default_run = default_run_copy
     shard = "results/corpus/r0/synthetic_music/00001.parquet"
     before = pq.read_table(default_run / shard)
     (default_run / shard).unlink()

@@ -12,7 +12,8 @@ import pytest
 from local_slurm import local_slurm, missing_requirements
 from workflow_helpers import REPO
 
-pytestmark = pytest.mark.slow
+# One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 
 def _preflight(tmp_path, python, scratch, env=None):

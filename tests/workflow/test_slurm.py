@@ -23,7 +23,8 @@ from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
 from workflow_helpers import SNAKEFILE, check_ledgers, snakemake
 
-pytestmark = pytest.mark.slow
+# One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 MODEL = "al_whisper_r"
 TARGET = f"results/models/{MODEL}/adapter.safetensors"
