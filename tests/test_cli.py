@@ -114,3 +114,15 @@ def test_a_bad_configfile_is_a_clear_error(tmp_path):
         result.returncode == 2
         and "config key 'seed': 'x' is not of type 'integer'" in result.stderr
     )
+
+
+def test_a_job_imports_transformers_without_scikit_learn():
+    # alarm.imports: the start-up import transformers makes for features no stage uses.
+    probe = (
+        "import sys, alarm.cli\n"
+        "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+        "from transformers.generation import candidate_generator\n"
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

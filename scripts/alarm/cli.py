@@ -16,9 +16,13 @@ import sys
 from alarm.config import ConfigError
 from alarm.data.sources.download import CredentialError
 from alarm.fetch import FetchError
+from alarm.imports import skip_scikit_learn_in_transformers
 from alarm.registry import KEY_HELP, STAGES, Job, resolve
 
 log = logging.getLogger("alarm")
+# Every job, and the processes vLLM spawns from it (which import this module again), start
+# without the scikit-learn import transformers would make (alarm.imports).
+skip_scikit_learn_in_transformers()
 
 
 def build_parser() -> argparse.ArgumentParser:
