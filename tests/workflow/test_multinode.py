@@ -12,7 +12,6 @@ and the data split across ranks are the same code.
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import sys
 import pytest
 from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
-from workflow_helpers import snakemake
+from workflow_helpers import copy_outputs, planned_jobs, snakemake
 
 # One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
@@ -50,17 +49,18 @@ def test_training_spans_two_nodes_and_equals_two_processes_on_one(two_nodes, def
     spread = tmp_path / "two_nodes.yaml"
     spread.write_text(f"models: {{{MODEL}: {{training: {{nodes: 2}}}}}}\n")
     env, args = cluster_arguments(tmp_path, spread)
-    snakemake("containers/train.sif", *args, workdir=workdir, env=env)
-    # The corpus and pretrained models of the default run; this model's training is redone.
-    shutil.copytree(default_run / "results", workdir / "results", symlinks=True)
-    shutil.rmtree(workdir / f"results/models/{MODEL}")
+    images = ["containers/data.sif", "containers/train.sif", "containers/vllm.sif"]
+    snakemake(*images, *args, workdir=workdir, env=env)
+    # The corpus and pretrained models of the default run (newer than the images): only
+    # this model's training runs.
+    copy_outputs(default_run, workdir)
 
     run = snakemake(TARGET, *args, workdir=workdir, env=env, check=False)
     log = run.stdout + run.stderr
     train_log = workdir / f"logs/train_model/{MODEL}.log"
     if run.returncode != 0:
         pytest.fail(log[-3000:] + (train_log.read_text()[-3000:] if train_log.exists() else ""))
-    assert "rule train_model_multinode:" in log and "rule train_model:" not in log
+    assert {rule for rule, _ in planned_jobs(log)} == {"train_model_multinode"}, log[-3000:]
 
     # One exec per node, each in the train image with the profile's Apptainer arguments,
     # its own node rank and the first node as the rendezvous; the code is the image's.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,17 @@ def check_ledgers(workdir: Path) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
     )
+
+
+def copy_outputs(run: Path, workdir: Path, redo: tuple[str, ...] = ()) -> None:
+    """A finished run's corpus and pretrained models, as new files in ``workdir`` (newer than
+    the images a test built before, and with no Snakemake records: nothing reruns for them),
+    but the corpus shards and splits of the datasets in ``redo``, and no model, benchmark
+    or report: those a run in ``workdir`` makes again."""
+
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        if Path(folder) == run / R:
+            return {"models", "benchmarks", "report"}
+        return {n for n in names if n in redo or n.split(".")[0] in redo}
+
+    shutil.copytree(run / R, workdir / R, symlinks=True, copy_function=shutil.copy, ignore=left_out)
