@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from alarm.generation.vllm_backend import first_error
@@ -145,14 +146,20 @@ def check_ledgers(workdir: Path) -> subprocess.CompletedProcess:
 
 
 def copy_outputs(run: Path, workdir: Path, redo: tuple[str, ...] = ()) -> None:
-    """A finished run's corpus and pretrained models, as new files in ``workdir`` (newer than
-    the images a test built before, and with no Snakemake records: nothing reruns for them),
-    but the corpus shards and splits of the datasets in ``redo``, and no model, benchmark
-    or report: those a run in ``workdir`` makes again."""
+    """A finished run's corpus and pretrained models in ``workdir``, all with one new time
+    (newer than the images a test built before, none newer than another, and no Snakemake
+    records: nothing reruns for them), but the corpus shards and splits of the datasets in
+    ``redo`` and what is made of every dataset's (the index, the statistics), and no model,
+    benchmark or report: those a run in ``workdir`` makes again."""
 
     def left_out(folder: str, names: list[str]) -> set[str]:
         if Path(folder) == run / R:
             return {"models", "benchmarks", "report"}
+        if Path(folder) == run / R / "corpus" and redo:
+            return {"index", "stats.json", *redo}
         return {n for n in names if n in redo or n.split(".")[0] in redo}
 
-    shutil.copytree(run / R, workdir / R, symlinks=True, copy_function=shutil.copy, ignore=left_out)
+    shutil.copytree(run / R, workdir / R, symlinks=True, ignore=left_out)
+    now = time.time()
+    for path in [workdir / R, *(workdir / R).rglob("*")]:
+        os.utime(path, (now, now), follow_symlinks=False)
