@@ -333,11 +333,26 @@ def format_fit(
         n_candidates=n_candidates,
         texts=load_texts(texts),
     )
+    # Only the embedding rows of tokens the examples hold, and the head rows of tokens the
+    # teacher writes, ever get a gradient; with no weight decay AdamW leaves every other row
+    # as it is. Those rows are trained as small matrices and written back at the end: the
+    # same fit, without a 151,936-row gradient and optimizer update every step.
+    used = sorted({t for prompt, completion in examples for t in prompt + completion})
     vocab = sorted({t for _, completion in examples for t in completion})
+    row_of = torch.full((model.config.vocab_size,), -1, dtype=torch.long)
+    row_of[torch.tensor(used)] = torch.arange(len(used))
     remap = torch.full((model.config.vocab_size,), -1, dtype=torch.long)
     remap[torch.tensor(vocab)] = torch.arange(len(vocab))
+    embedding = model.get_input_embeddings().weight
     head = model.get_output_embeddings().weight
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec["lr"], weight_decay=0.0, fused=True)
+    tied = head is embedding
+    embedding_rows = torch.nn.Parameter(embedding.detach()[used].clone())
+    head_rows = None if tied else torch.nn.Parameter(head.detach()[vocab].clone())
+    embedding.requires_grad_(False)
+    head.requires_grad_(False)
+    trained = [embedding_rows, *([] if tied else [head_rows])]
+    trained += [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=spec["lr"], weight_decay=0.0, fused=True)
     rng = random.Random(seed)
     losses = []
     for step in range(spec["steps"]):
@@ -352,13 +367,12 @@ def format_fit(
         batch = rng.sample(examples, min(spec["batch_size"], len(examples)))
         # One unpadded forward per example: the rephrase prompts are five times longer than
         # the rest, and padding a batch to them made most of a step's attention work
-        # padding. The embedding lookups and the head's rows are taken once for the batch
-        # and one backward runs, so the 151,936-row gradients are made once per step. The
-        # loss is the batch's token mean, as one padded batch gives.
+        # padding. The embedding rows are looked up once for the batch and one backward
+        # runs. The loss is the batch's token mean, as one padded batch gives.
         lengths = [len(p) + len(c) for p, c in batch]
         flat = torch.tensor([t for p, c in batch for t in p + c])
-        embeds = model.get_input_embeddings()(flat).split(lengths)
-        teacher_head = head[vocab]  # only the teacher's tokens
+        embeds = embedding_rows[row_of[flat]].split(lengths)
+        teacher_head = embedding_rows[row_of[torch.tensor(vocab)]] if tied else head_rows
         total = 0.0
         for (prompt, completion), embed in zip(batch, embeds, strict=True):
             hidden = model.model(inputs_embeds=embed[None]).last_hidden_state
@@ -368,11 +382,15 @@ def format_fit(
         loss = total / sum(len(c) for _, c in batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimizer.step()
         losses.append(loss.item())
         if step % 50 == 0 or step == spec["steps"] - 1:
             log.info("format fit step %d/%d: loss %.3f", step + 1, spec["steps"], losses[-1])
+    with torch.no_grad():
+        embedding[used] = embedding_rows
+        if not tied:
+            head[vocab] = head_rows
     model.eval().save_pretrained(str(model_dir))
     summary = {
         "steps": spec["steps"],
