@@ -47,10 +47,11 @@ lint: install
 	$(VENV)/bin/snakefmt --check workflow
 	$(SNAKEMAKE) --lint
 
-# Two pytest-xdist workers, one module (or xdist_group) each at a time, in the order
-# tests/conftest.py gives them (the default run's first user first).
+# Two pytest-xdist workers, one module each at a time, in the order tests/conftest.py
+# gives them (the default run's first user first). Not loadgroup: pytest 9.2's node ids
+# no longer carry its groups (pytest-dev/pytest-xdist#1386).
 PYTEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test: lint
 	$(PYTEST)

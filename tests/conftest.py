@@ -55,28 +55,17 @@ def built_once(tmp_path_factory) -> Callable[[str, Callable[[Path], object]], Pa
     return get
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """For pytest-xdist's ``--dist loadgroup`` (`make test`): each module's tests run in one
-    worker, so its module fixtures are built once (a module may name a group of its own
-    instead, as the SLURM modules do: a machine holds one test cluster at a time). The
-    first module that needs the default run goes first, so that one worker makes the run
-    while the other works through what does not need it; its other users go last."""
-
-    def group(item) -> str:
-        mark = item.get_closest_marker("xdist_group")
-        if mark is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
-            return item.path.stem
-        return mark.args[0]
-
-    groups = {item: group(item) for item in items}
-    users = [groups[item] for item in items if "default_run" in item.fixturenames]
+    """For pytest-xdist's ``--dist loadscope`` (`make test`), which runs each module's tests
+    in one worker: the first module that needs the default run goes first, so that one
+    worker makes the run while the other works through what does not need it; the other
+    modules that need it go last."""
+    users = [item.path for item in items if "default_run" in item.fixturenames]
 
     def rank(item) -> int:
-        if users and groups[item] == users[0]:
+        if users and item.path == users[0]:
             return 0
-        return 2 if groups[item] in users else 1
+        return 2 if item.path in users else 1
 
     items.sort(key=rank)  # stable: collection order within each rank
 

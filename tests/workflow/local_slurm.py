@@ -24,6 +24,7 @@ from pathlib import Path
 
 import fake_apptainer
 import yaml
+from filelock import FileLock
 from workflow_helpers import CI_ARGS, REPO, SLURM_UP
 
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
@@ -123,9 +124,17 @@ def local_slurm(
     if len(names) < nodes or host == "localhost":
         raise ValueError(f"this test cluster has at most two nodes, with distinct names: {names}")
     cpus = cpus or os.cpu_count() or 1
+    # One test cluster per machine (one /etc/slurm/slurm.conf): under pytest-xdist a second
+    # worker's cluster waits for the first to stop.
+    SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(SLURM_CONF.parent / "alarm-test-cluster.lock"):
+        yield from _cluster(state, names, cpus, memory_mb, hide)
+
+
+def _cluster(state: Path, names: list[str], cpus: int, memory_mb: int, hide: Path | None):
+    nodes = len(names)
     for d in ("ctld", *(f"d-{name}" for name in names)):
         (state / d).mkdir(parents=True, exist_ok=True)
-    SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
     previous = SLURM_CONF.read_text() if SLURM_CONF.exists() else None
     SLURM_CONF.write_text(_conf(names, state, cpus, memory_mb))
     started_munge = False

@@ -21,8 +21,7 @@ from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
 from workflow_helpers import copy_outputs, planned_jobs, snakemake
 
-# One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+pytestmark = pytest.mark.slow
 
 MODEL = "al_whisper_r"
 TARGET = f"results/models/{MODEL}/adapter.safetensors"

@@ -12,8 +12,7 @@ import pytest
 from local_slurm import local_slurm, missing_requirements
 from workflow_helpers import REPO
 
-# One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+pytestmark = pytest.mark.slow
 
 
 def _preflight(tmp_path, python, scratch, env=None):

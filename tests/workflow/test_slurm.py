@@ -24,8 +24,7 @@ from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
 from workflow_helpers import SNAKEFILE, check_ledgers, copy_outputs, snakemake
 
-# One group: a machine holds one test cluster at a time (/etc/slurm/slurm.conf).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+pytestmark = pytest.mark.slow
 
 MODEL = "al_whisper_r"
 TARGET = f"results/models/{MODEL}/adapter.safetensors"
