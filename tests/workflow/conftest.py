@@ -16,13 +16,15 @@ def default_run(built_once):
     under pytest-xdist other tests read it at the same time (a test that changes the run
     takes ``default_run_copy``). ALARM_TEST_DEFAULT_RUN=DIR reuses a finished run of
     `--configfile config/config.yaml tests/workflow/ci.yaml` (a local shortcut)."""
+
+    def run(workdir: Path) -> None:
+        snakemake("--cores", "2", *CI_ARGS, workdir=workdir)
+
     reuse = os.environ.get("ALARM_TEST_DEFAULT_RUN")
     if reuse:
-        snakemake("--cores", "2", *CI_ARGS, workdir=Path(reuse))
+        run(Path(reuse))
         return Path(reuse)
-    return built_once(
-        "default_run", lambda workdir: snakemake("--cores", "2", *CI_ARGS, workdir=workdir)
-    )
+    return built_once("default_run", run)
 
 
 @pytest.fixture

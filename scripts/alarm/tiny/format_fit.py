@@ -333,16 +333,20 @@ def format_fit(
         n_candidates=n_candidates,
         texts=load_texts(texts),
     )
+
     # Only the embedding rows of tokens the examples hold, and the head rows of tokens the
     # teacher writes, ever get a gradient; with no weight decay AdamW leaves every other row
     # as it is. Those rows are trained as small matrices and written back at the end: the
     # same fit, without a 151,936-row gradient and optimizer update every step.
+    def rows_of(tokens: list[int]) -> torch.Tensor:
+        """token id -> its row among ``tokens`` (-1 for the others)."""
+        rows = torch.full((model.config.vocab_size,), -1, dtype=torch.long)
+        rows[torch.tensor(tokens)] = torch.arange(len(tokens))
+        return rows
+
     used = sorted({t for prompt, completion in examples for t in prompt + completion})
     vocab = sorted({t for _, completion in examples for t in completion})
-    row_of = torch.full((model.config.vocab_size,), -1, dtype=torch.long)
-    row_of[torch.tensor(used)] = torch.arange(len(used))
-    remap = torch.full((model.config.vocab_size,), -1, dtype=torch.long)
-    remap[torch.tensor(vocab)] = torch.arange(len(vocab))
+    row_of, remap = rows_of(used), rows_of(vocab)
     embedding = model.get_input_embeddings().weight
     head = model.get_output_embeddings().weight
     tied = head is embedding
