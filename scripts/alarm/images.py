@@ -14,6 +14,12 @@ as ``ancient()`` inputs, so a rebuild never reruns a job by date; instead, befor
 is submitted, each image a job will use is compared with the checkout (:func:`problem`).
 An image that no longer matches is rebuilt deliberately, with :func:`rebuild_command`.
 
+The base image is built from a digest, never a tag: a definition that names its base by tag
+(``From: nvidia/cuda:13.0.1-base-ubuntu22.04``) is built from the digest the registry gives
+that tag at build time, recorded as ``base``; ``python -m alarm.images pin`` writes that
+digest into the definition (``From: nvidia/cuda@sha256:...``, the tag kept in a ``# tag:``
+line above it), so that every site builds the same base.
+
 Only the standard library: the cluster's login node runs this without the package's
 dependencies (``python -m alarm.images build NAME``, from the rule build_container).
 """
@@ -25,10 +31,14 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,6 +50,19 @@ RECORD_SUFFIX = ".json"  # containers/{name}.sif -> containers/{name}.sif.json
 PARTS = {"definition": "containers/{name}.def", "lock": "envs/{name}.txt", "code": "the code"}
 SMOKE_TEST = "results/smoke/{name}.ok"  # the output of the rule gpu_smoke_test
 MIN_SETUPTOOLS = 77  # builds pyproject's `license = "MIT"` (PEP 639)
+# Where a base image named without a registry host is resolved: Docker Hub, or the site's
+# pull-through mirror of it (ALARM_DOCKER_HUB; a digest is a content address, the same there).
+DOCKER_HUB = "https://registry-1.docker.io"
+# Multi-platform indexes first: the digest pinned is the one `docker pull` prints, from which
+# Apptainer picks the node's platform.
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+TAG_LINE = "# tag: "  # above a pinned From: line, the tag its digest was resolved from
 
 
 def rebuild_command(images: Iterable[str], checkout: Path) -> str:
@@ -78,6 +101,110 @@ def copied_files(definition: str) -> list[tuple[str, str]]:
         if section == "files" and words:
             pairs.append((words[0], words[-1]))
     return pairs
+
+
+def base_of(definition: str) -> tuple[str, str | None]:
+    """The base image a definition's ``From:`` line names, and the tag it was resolved
+    from (the ``# tag:`` line above a pinned ``From:``; the ``From:`` itself when a tag)."""
+    tag = None
+    for line in definition.splitlines():
+        if line.startswith(TAG_LINE):
+            tag = line.removeprefix(TAG_LINE).strip()
+        elif line.startswith("From:"):
+            base = line.split(":", 1)[1].strip()
+            return base, tag if "@" in base else base
+    raise ValueError("the definition has no From: line")
+
+
+def _split(reference: str) -> tuple[str, str]:
+    """(name, tag or digest) of an image reference; a bare name means its tag latest."""
+    name, at, digest = reference.partition("@")
+    if at:
+        return name, digest
+    head, colon, tag = name.rpartition(":")
+    return (head, tag) if colon and "/" not in tag else (name, "latest")
+
+
+def _registry(name: str) -> tuple[str, str]:
+    """(registry URL, repository) of an image name, as Docker reads it: a first component
+    with a dot, a port or ``localhost`` is a host (plain HTTP for this machine), anything
+    else is Docker Hub's (``library/`` for its official images)."""
+    first, slash, rest = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        local = first.split(":")[0] in ("localhost", "127.0.0.1")
+        return f"{'http' if local else 'https'}://{first}", rest
+    hub = os.environ.get("ALARM_DOCKER_HUB", DOCKER_HUB).rstrip("/")
+    return hub, name if slash else f"library/{name}"
+
+
+def _bearer_token(challenge: str) -> str:
+    """The token a registry's challenge (``Bearer realm="...",service="...",scope="..."``)
+    asks for: an anonymous pull token, which Docker Hub gives anyone."""
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    realm = fields.pop("realm")
+    with urllib.request.urlopen(f"{realm}?{urllib.parse.urlencode(fields)}", timeout=60) as r:
+        answer = json.load(r)
+    return answer.get("token") or answer["access_token"]
+
+
+def registry_digest(tag: str) -> str:
+    """The digest the registry gives the image ``tag`` names, now: a HEAD of its manifest
+    (the distribution API; Docker Hub does not count a HEAD against its pull limit)."""
+    name, ref = _split(tag)
+    registry, repository = _registry(name)
+    url = f"{registry}/v2/{repository}/manifests/{ref}"
+    headers = {"Accept": ", ".join(MANIFEST_TYPES)}
+
+    def head() -> str:
+        request = urllib.request.Request(url, headers=headers, method="HEAD")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.headers.get("Docker-Content-Digest", "")
+
+    try:
+        try:
+            digest = head()
+        except urllib.error.HTTPError as err:
+            challenge = err.headers.get("WWW-Authenticate", "")
+            if err.code != 401 or not challenge.lower().startswith("bearer "):
+                raise
+            headers["Authorization"] = f"Bearer {_bearer_token(challenge[len('bearer ') :])}"
+            digest = head()
+    except (OSError, ValueError, KeyError) as err:  # HTTP and network errors are OSErrors
+        raise SystemExit(
+            f"cannot resolve the base image {tag} to a digest at {registry} ({err}); where "
+            "Docker Hub is reached through a mirror, set ALARM_DOCKER_HUB to its URL, or pin "
+            "the digest your site pulls in the definition (From: NAME@sha256:...)"
+        ) from err
+    if not DIGEST.fullmatch(digest):
+        raise SystemExit(f"{registry} gave {tag} no sha256 digest (got {digest!r})")
+    return digest
+
+
+def pinned(definition: str, digest: str) -> str:
+    """``definition`` with its base named by ``digest`` (Apptainer, like every user of
+    containers/image, refuses a reference with both a tag and a digest), its tag kept in
+    the ``# tag:`` line above."""
+    base, tag = base_of(definition)
+    name, _ = _split(base)
+    lines = []
+    for line in definition.splitlines():
+        if line.startswith("From:"):
+            lines += [f"{TAG_LINE}{tag}", f"From: {name}@{digest}"]
+        elif not line.startswith(TAG_LINE):
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def pin(name: str, checkout: Path) -> str:
+    """Write into ``containers/{name}.def`` the digest its base's tag has now."""
+    path = checkout / PARTS["definition"].format(name=name)
+    text = path.read_text()
+    _, tag = base_of(text)
+    if tag is None:
+        raise SystemExit(f"{path} names its base by digest without a {TAG_LINE!r} line to pin")
+    digest = registry_digest(tag)
+    path.write_text(pinned(text, digest))
+    return f"{path}: {tag} pinned to {digest}"
 
 
 def _git(checkout: Path, *args: str) -> str | None:
@@ -245,12 +372,20 @@ def build(name: str, checkout: Path, image: Path, apptainer: str = "apptainer") 
         shutil.copy2(checkout / "README.md", package / "README.md")  # the wheel's description
         build_wheel(package, context / "wheel")
         record = fingerprint(context, name, code) | {"commit": commit(checkout)}
-        # The base image as the definition names it (a digest once pinned: From: x@sha256:...)
-        record["base"] = next(
-            line.split(":", 1)[1].strip()
-            for line in (checkout / definition).read_text().splitlines()
-            if line.startswith("From:")
-        )
+        text = (context / definition).read_text()
+        base, _ = base_of(text)
+        if not DIGEST.search(base):
+            # Built from the digest the tag has now (the record says which); the copy in
+            # the build context changes, not the checkout's, so the fingerprint holds.
+            text = pinned(text, registry_digest(base))
+            (context / definition).write_text(text)
+            print(
+                f"Warning: {definition} names its base by tag ({base}); built from "
+                f"{base_of(text)[0]}: pin it for every site with "
+                f"`python -m alarm.images pin {name}` and commit the definition",
+                file=sys.stderr,
+            )
+        record["base"], record["base_tag"] = base_of(text)
         (context / "image.json").write_text(json.dumps(record, indent=2) + "\n")
         image.parent.mkdir(parents=True, exist_ok=True)
         # Unprivileged builds map root in a user namespace (where the site's Apptainer
@@ -299,10 +434,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     c.add_argument("images", nargs="+")
     c.add_argument("--checkout", type=Path, default=Path("."))
+    p = sub.add_parser(
+        "pin",
+        help="write into containers/NAME.def the digest its base's tag has now (every "
+        "site then builds the same base); commit the result",
+    )
+    p.add_argument("names", nargs="+", help="data, train, vllm")
+    p.add_argument("--checkout", type=Path, default=Path("."))
     ns = parser.parse_args(argv)
     if ns.command == "build":
         record = build(ns.name, ns.checkout, ns.image or Path(f"containers/{ns.name}.sif"))
         print(json.dumps(record, indent=2))
+        return 0
+    if ns.command == "pin":
+        print("\n".join(pin(name, ns.checkout) for name in ns.names))
         return 0
     problems = [
         p for image in ns.images for p in (copy_problem(image), problem(image, ns.checkout)) if p

@@ -18,7 +18,8 @@ path left unbound or a variable the image does not set fail here as on the clust
     environment, mounted read-only) importable from it;
   - every wheel that `%files` copied, installed into that venv with --no-deps, as the
     definitions' `%post` does. An image whose definition copies no wheel has no `alarm`.
-`%post`, `%test` and the base image are NOT used. IMAGE itself is a small JSON file (the
+A base named with both a tag and a digest is refused, as Apptainer's containers/image
+does. `%post`, `%test` and the base image are NOT used. IMAGE itself is a small JSON file (the
 definition's text, the root), so that Snakemake sees a real file.
 
 `apptainer exec [--home DIR] [--bind SRC[:DST[:ro]]]... [--env K=V]... [--pwd DIR]
@@ -128,6 +129,14 @@ def build(args: list[str]) -> int:
     if image.exists() and not force:
         return fatal(f"build target '{image}' already exists. Use --force to overwrite it")
     text = definition.read_text()
+    base = next(
+        (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("From:")), ""
+    )
+    name, _, digest = base.partition("@")
+    if digest and ":" in name.rsplit("/", 1)[-1]:  # containers/image refuses both
+        return fatal(
+            f"{base}: Docker references with both a tag and digest are currently not supported"
+        )
     parts = sections(text)
     root = Path(f"{image}.root").resolve()
     shutil.rmtree(root, ignore_errors=True)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import fake_apptainer
+import registry_double
 import yaml
 from filelock import FileLock
 from workflow_helpers import CI_ARGS, REPO, SLURM_UP
@@ -195,7 +196,8 @@ def _cluster(state: Path, names: list[str], cpus: int, memory_mb: int, hide: Pat
 def cluster_arguments(tmp_path: Path, *configs: Path) -> tuple[dict[str, str], list[str]]:
     """The environment and Snakemake arguments of a run on the test cluster: the SLURM CI
     profile with the H200 profile's Apptainer arguments, the Apptainer stand-in
-    (fake_apptainer.py, logging to tmp_path/apptainer_calls.jsonl) first on PATH, a
+    (fake_apptainer.py, logging to tmp_path/apptainer_calls.jsonl) first on PATH, the
+    registry double in place of Docker Hub (image builds resolve their base's digest), a
     scratch directory, the images as DAG targets, then the given config files."""
     if shutil.which("bwrap") is None:
         raise RuntimeError("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
@@ -209,6 +211,7 @@ def cluster_arguments(tmp_path: Path, *configs: Path) -> tuple[dict[str, str], l
         PATH=os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
         FAKE_APPTAINER_LOG=str(tmp_path / "apptainer_calls.jsonl"),
         ALARM_SCRATCH=str(scratch),
+        ALARM_DOCKER_HUB=registry_double.url(),
     )
     built = tmp_path / "containers.yaml"
     built.write_text("containers: {build: true}\n")  # images are DAG targets, as on the cluster

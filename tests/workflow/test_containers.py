@@ -17,6 +17,7 @@ from pathlib import Path
 
 import fake_apptainer
 import pytest
+import registry_double
 import yaml
 from spython.main.parse.parsers import SingularityParser
 from workflow_helpers import (
@@ -94,7 +95,15 @@ def test_definition_installs_its_locked_environment_and_the_code(name):
     # The base's CUDA is the one the pinned torch wheels are built for (the data image's CPU
     # jobs only need its small runtime base).
     cuda = _pins(REPO / "envs" / f"{name}.txt")["nvidia-cuda-runtime"].split(".")[:2]
-    assert recipe.fromHeader.startswith(f"nvidia/cuda:{'.'.join(cuda)}.")
+    _, tag = images.base_of(text)
+    assert tag.startswith(f"nvidia/cuda:{'.'.join(cuda)}.")
+    # Debian packages from one dated snapshot of Ubuntu's archive, the same in every image.
+    post = text.split("%post", 1)[1].split("\n%", 1)[0]
+    sources = re.findall(r"deb (\S+) \$pocket main universe", post)
+    assert sources == ["https://snapshot.ubuntu.com/ubuntu/20261201T000000Z"]
+    assert "for pocket in jammy jammy-updates jammy-security" in post
+    assert post.index("> /etc/apt/sources.list") < post.index("apt-get update")
+    assert "rm -f /etc/apt/sources.list.d/cuda*.list" in post
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -243,7 +252,8 @@ def test_image_builds_keep_their_cache_and_sandbox_on_the_scratch(tmp_path):
 
 
 def _apptainer_on_path(root: Path) -> dict[str, str]:
-    """An environment with the TEST DOUBLE first on PATH, logging its calls under root."""
+    """An environment with the TEST DOUBLE first on PATH, logging its calls under root, and
+    the registry double in place of Docker Hub."""
     if shutil.which("bwrap") is None:
         pytest.fail("the Apptainer stand-in needs bubblewrap: run `make` (APT_PACKAGES)")
     bin_dir = root / "bin"
@@ -253,6 +263,7 @@ def _apptainer_on_path(root: Path) -> dict[str, str]:
         os.environ,
         PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]),
         FAKE_APPTAINER_LOG=str(root / "calls.jsonl"),
+        ALARM_DOCKER_HUB=registry_double.url(),
     )
 
 
@@ -284,9 +295,13 @@ def _exec(stand_in, image, script, *options, **host_env):
 def test_the_image_runs_the_code_it_holds(stand_in):
     workdir, _ = stand_in
     record = json.loads((workdir / "containers/data.sif.json").read_text())
-    base, whole = record.pop("base"), record.pop("sif_sha256")
+    base, tag, whole = record.pop("base"), record.pop("base_tag"), record.pop("sif_sha256")
     assert record == images.fingerprint(REPO, "data")  # built from this checkout
-    assert base.startswith("nvidia/cuda:13.0")  # as the definition names it
+    # The definition names a tag: the image is built from the digest the registry gives it.
+    assert tag == images.base_of((REPO / "containers/data.def").read_text())[1]
+    assert base == f"nvidia/cuda@{registry_double.digest(tag)}"
+    built = json.loads((workdir / "containers/data.sif").read_text())["definition"]
+    assert images.base_of(built) == (base, tag)
     assert whole == images.sha256(workdir / "containers/data.sif")  # a copy can be checked
     ran = _exec(
         stand_in,
@@ -388,7 +403,7 @@ def test_rebuilding_an_image_reruns_nothing_else(built_dag):
     assert "1 of 1 steps (100%) done" in rebuild.stderr
     assert (workdir / "containers/train.sif").stat().st_mtime > before
     record = json.loads((workdir / "containers/train.sif.json").read_text())
-    assert {k: v for k, v in record.items() if k not in ("base", "sif_sha256")} == (
+    assert {k: v for k, v in record.items() if k not in ("base", "base_tag", "sif_sha256")} == (
         images.fingerprint(REPO, "train")
     )
     # The new image is smoke-tested again; no job that runs in it is rerun.
@@ -466,3 +481,37 @@ def test_a_copied_image_is_checked_whole_against_its_record(tmp_path):
     assert images.copy_problem(str(image)) is None
     image.write_bytes(b"an image" * 500)  # the copy broke off halfway
     assert "a partial or altered copy" in images.copy_problem(str(image))
+
+
+def test_a_base_named_by_tag_is_pinned_to_its_digest(tmp_path, monkeypatch):
+    """`python -m alarm.images pin` writes the digest the registry gives the tag into the
+    definition, the tag kept above it (a reference with both is refused by Apptainer)."""
+    monkeypatch.setenv("ALARM_DOCKER_HUB", registry_double.url())
+    (tmp_path / "containers").mkdir()
+    definition = tmp_path / "containers/train.def"
+    text = (REPO / "containers/train.def").read_text()
+    definition.write_text(text)
+    _, tag = images.base_of(text)
+    assert (
+        images.pin("train", tmp_path)
+        == f"{definition}: {tag} pinned to {registry_double.digest(tag)}"
+    )
+    pinned = definition.read_text()
+    assert images.base_of(pinned) == (f"nvidia/cuda@{registry_double.digest(tag)}", tag)
+    assert (
+        pinned.replace(f"# tag: {tag}\n", "").replace(
+            f"nvidia/cuda@{registry_double.digest(tag)}", tag
+        )
+        == text
+    )  # nothing else changed
+    images.pin("train", tmp_path)  # again, from the tag line: the same text
+    assert definition.read_text() == pinned
+
+
+def test_a_base_that_cannot_be_resolved_is_named_with_the_way_out(monkeypatch):
+    monkeypatch.setenv("ALARM_DOCKER_HUB", registry_double.url())
+    with pytest.raises(SystemExit, match=r"no-such-tag.*HTTP Error 404"):
+        images.registry_digest("nvidia/cuda:no-such-tag")
+    monkeypatch.setenv("ALARM_DOCKER_HUB", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(SystemExit, match="set ALARM_DOCKER_HUB to its URL, or pin the digest"):
+        images.registry_digest("nvidia/cuda:13.0.1-base-ubuntu22.04")
