@@ -466,12 +466,12 @@ def test_download_source_after_a_killed_extraction(tmp_path, transfers, monkeypa
     download_source("mridangam", source, dest)
     assert len(transfers) == 1  # the finished transfer was recorded: not done again
     assert (dest / "mridangam_stroke_1.5" / "C" / "a__b__bheem-C-1.wav").is_file()
-    assert (dest / fetch.COMPLETE).is_file() and not staging.exists()
+    assert (dest / fetch.COMPLETE).is_file() and dest.readlink() == Path(staging.name)
 
 
 def test_a_download_whose_output_was_deleted_continues_its_partial_file(tmp_path, monkeypatch):
     """As after a failed job (Snakemake deletes its output): the partial file in the
-    staging folder is continued, and a finished output taken back for another request."""
+    staging folder is continued; a finished download is reused for another request."""
     from alarm.data.sources.download import download_source
 
     source = _mridangam_source(tmp_path)
@@ -493,11 +493,19 @@ def test_a_download_whose_output_was_deleted_continues_its_partial_file(tmp_path
     monkeypatch.setattr(fetch, "transfer", transfer)
     download_source("mridangam", source, dest)
     assert resumed == [100] and (dest / "mridangam_stroke_1.5").is_dir()
-    # A changed request (one more file) finds the finished output's files and reuses them.
+    # A changed request (one more file) reruns the job, and Snakemake deletes its output
+    # first: only the link, so the finished download's files are found and reused.
+    dest.unlink()
     extra = tmp_path / "remote" / "notes.txt"
     extra.write_text("n")
     download_source("mridangam", source | {"files": [f"file://{extra}"]}, dest)
     assert resumed == [100] and (dest / "notes.txt").read_text() == "n"
+    assert (dest / "mridangam_stroke_1.5").is_dir()
+    # A folder left by hand where the link goes is taken into the download.
+    dest.unlink()
+    shutil.move(staging, dest)
+    download_source("mridangam", source, dest)
+    assert resumed == [100] and dest.is_symlink() and (dest / "mridangam_stroke_1.5").is_dir()
 
 
 def test_download_source_checks_credentials_before_any_transfer(tmp_path, transfers, monkeypatch):

@@ -6,12 +6,14 @@ one file or a snapshot of a Hugging Face hub repo (resolved to its commit), a Go
 file or folder (gdown), a Kaggle dataset (the kaggle CLI). Each finished transfer is
 recorded in ``<dest>/.fetch/manifest.json`` with the size and sha256 of every file it
 brought; a transfer already recorded there whose files are still in place (or were
-unpacked) is not done again. A download runs in a staging folder, ``<dest>.download``,
-that no rule declares (:func:`fetch_into`): Snakemake deletes the output of a failed job,
-so a partial file or an archive that did not unpack must live elsewhere to be continued.
-The staging folder is marked complete (``.fetch/complete.json``, with what was asked for)
-once every step is done and then renamed to ``dest``; one without that marker, such as
-one left by a killed run, is continued step by step, trusting only what the manifest and
+unpacked) is not done again. A download's bytes live in ``<dest>.download``, a folder no
+rule declares (:func:`fetch_into`): Snakemake deletes the output of a failed job, and the
+output of a job it reruns (a config edit to the source) before the job starts, so a
+partial file, an archive that did not unpack or a finished download must live elsewhere
+to be continued or reused. The folder is marked complete (``.fetch/complete.json``, with
+what was asked for) once every step is done, and ``dest`` becomes a link to it, which is
+all Snakemake deletes; a folder without that marker, such as one left by a killed run or
+asked for something else, is continued step by step, trusting only what the manifest and
 the unpack markers vouch for. The bookkeeping lives in
 a hidden directory so that converters globbing the top level (and ``datasets`` resolving a
 snapshot's data files) do not see it.
@@ -115,23 +117,24 @@ def mark_complete(dest: PathLike, request: Any) -> None:
 
 
 def staging_dir(dest: PathLike) -> Path:
-    """Where a download into ``dest`` gathers its bytes until it is complete: the sibling
-    ``<dest>.download``, which no rule declares (Snakemake deletes a failed job's output,
-    and an incomplete one before the job runs again) and which lies on ``dest``'s
-    filesystem, so that the finished download becomes ``dest`` by a rename."""
+    """Where a download into ``dest`` keeps its bytes: the sibling ``<dest>.download``,
+    which no rule declares (Snakemake deletes a failed job's output, and a rerun job's
+    before it starts); ``dest`` is a relative link to it once the download is complete, the
+    same link inside every image that binds the folder."""
     dest = Path(dest)
     return dest.with_name(f"{dest.name}.download")
 
 
 def fetch_into(dest: PathLike, request: Any, fill: Callable[[Path], None]) -> Path:
     """Make ``dest`` a finished fetch of ``request`` (any JSON value): ``fill(folder)``
-    downloads and unpacks into the staging folder, which becomes ``dest`` only once
+    downloads and unpacks into :func:`staging_dir`, to which ``dest`` links only once
     ``fill`` returns.
 
-    A transfer, unpack or conversion that fails leaves the staging folder as it is: the
-    next launch continues its partial files (HTTP Range), skips the transfers and
-    extractions its manifest and markers vouch for, and keeps an archive that did not
-    unpack. A ``dest`` left by hand or by another request is taken into the staging folder,
+    A transfer, unpack or conversion that fails leaves that folder as it is: the next
+    launch continues its partial files (HTTP Range), skips the transfers and extractions
+    its manifest and markers vouch for, and keeps an archive that did not unpack. A request
+    that changed (a source edited in the config) is fetched the same way: only what it
+    adds is transferred. A ``dest`` folder left by hand is taken into the staging folder,
     so its files count too.
     """
     dest = Path(dest)
@@ -139,7 +142,9 @@ def fetch_into(dest: PathLike, request: Any, fill: Callable[[Path], None]) -> Pa
         log.info("%s is already complete", dest)
         return dest
     staging = staging_dir(dest)
-    if dest.exists():
+    if dest.is_symlink():
+        dest.unlink()
+    elif dest.exists():
         if staging.exists():
             log.warning("%s is incomplete; continuing the download in %s", dest, staging)
             shutil.rmtree(dest)
@@ -154,7 +159,7 @@ def fetch_into(dest: PathLike, request: Any, fill: Callable[[Path], None]) -> Pa
         staging.mkdir(parents=True, exist_ok=True)
         fill(staging)
         mark_complete(staging, request)
-    os.replace(staging, dest)
+    dest.symlink_to(staging.name, target_is_directory=True)
     return dest
 
 

@@ -1,9 +1,9 @@
 """Downloads lose no byte to a failed job: the paper config's Clotho download, served by a
 local HTTP server, over two launches of Snakemake.
 
-Snakemake deletes the output of a failed job (and an incomplete one before the job runs
-again), so a download gathers its bytes in a staging folder that no rule declares
-(``<output>.download``) and becomes the output only once complete.
+Snakemake deletes the output of a failed job (and the output of a job it reruns, before the
+job starts), so a download keeps its bytes in a folder that no rule declares
+(``<output>.download``), and the output is a link to it, made once the download is complete.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
-from workflow_helpers import REPO, snakemake
+from workflow_helpers import REPO, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -139,8 +139,17 @@ def test_a_broken_transfer_costs_no_byte_twice(tmp_path, server, clotho_files):
     assert (AUDIO, f"bytes={size // 4}-") in server.ranges  # the second launch continued
     assert server.served[AUDIO] == size  # every byte once
     out = tmp_path / CLOTHO
-    assert (out / "development" / "a.wav").is_file() and not staging.exists()
+    assert (out / "development" / "a.wav").is_file() and out.readlink().name == staging.name
     assert (out / AUDIO).read_bytes() == clotho_files[AUDIO]
+
+    # A config edit to the source (a checksum pinned) reruns the download, and Snakemake
+    # deletes its output before the job: only the link, so no byte is fetched again.
+    good = hashlib.sha256(clotho_files[CAPTIONS]).hexdigest()
+    served = dict(server.served)
+    third = _launch(tmp_path, server, sha256={CAPTIONS: good})
+    assert planned_jobs(third.stdout + third.stderr) == [("download_corpus", {"dataset": "clotho"})]
+    assert server.served == served
+    assert (out / "development" / "a.wav").is_file() and out.is_symlink()
 
 
 def test_an_archive_that_does_not_unpack_stays_for_the_next_launch(tmp_path, server):
