@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
+from flops import Network, example_flops, transformer_flops  # noqa: E402
 from fresh_process import peak_rss_mb, run_again  # noqa: E402
 
 MODELS = ["al_whisper_r", "al_w2vbert2_r", "al_muq_r", "al_sslam_r", "alarm_ca", "alarm_p"]
@@ -33,7 +34,8 @@ H200_BF16_DENSE = 989e12  # FLOP/s, NVIDIA's dense bf16 figure
 UTILISATION = 0.35  # model FLOPs utilisation assumed for the projection
 TRAIN_EXAMPLES = 5.49e6  # Table 1: training split
 MEAN_SECONDS = 17.03e3 * 3600 / 5.49e6  # Table 1: 17.03k hours over the training examples
-TEXT_TOKENS = 400 + 45  # a 100..612-token target and the chat-templated prompt
+TARGET_TOKENS = 400  # of 100..612
+TEXT_TOKENS = TARGET_TOKENS + 45  # and the chat-templated prompt
 
 
 def rss_mb() -> float:
@@ -102,34 +104,24 @@ def measure_one(model: str, root: Path, steps: int, seconds: float) -> dict:
     }
 
 
-def transformer_flops(params: float, layers: int, width: int, tokens: int, causal: bool) -> float:
-    """Forward FLOPs: 2 per parameter per token, plus attention scores and mixing."""
-    attention = 4 * layers * tokens * tokens * width * (0.5 if causal else 1.0)
-    return 2 * params * tokens + attention
-
-
 def paper_flops() -> dict[str, float]:
     """FLOPs of one ALARM-CA training example of the corpus's mean length."""
-    seconds = MEAN_SECONDS
-    chunks30 = max(1, -(-seconds // 30))
-    chunks_sslam = max(1, -(-seconds // 10.24))
-    llm_tokens = int(seconds * 25) + 2 + TEXT_TOKENS
-    llm_params = 4.022e9 - 151936 * 2560  # non-embedding parameters (tied embeddings)
-    llm_forward = transformer_flops(llm_params, 36, 4096, llm_tokens, causal=True)
-    llm_forward += 2 * 151936 * 2560 * 400  # logits on the target positions only
-    return {
-        # encoders run forward only, on whole padded chunks
-        "whisper": chunks30 * transformer_flops(0.637e9, 32, 1280, 1500, causal=False),
-        "w2vbert": chunks30 * transformer_flops(0.580e9, 24, 1024, 1500, causal=False),
-        "muq": chunks30 * transformer_flops(0.333e9, 12, 1024, 750, causal=False),
-        "sslam": chunks_sslam * transformer_flops(0.090e9, 12, 768, 513, causal=False),
-        # frozen adapters forward, the fusion forward and backward (weights and inputs)
-        "adapters": 2 * 58.76e6 * seconds * 25 * 2,
-        "fusion": 3 * 2 * 63.51e6 * seconds * 25,
-        # the frozen LLM: forward, and backward to its inputs only (no weight gradients)
-        "llm": 2 * llm_forward,
-        "llm_tokens": llm_tokens,
-    }
+    return example_flops(
+        MEAN_SECONDS,
+        prompt_tokens=TEXT_TOKENS - TARGET_TOKENS,
+        target_tokens=TARGET_TOKENS,
+        encoders={
+            "whisper": Network(0.637e9, 32, 1280),
+            "w2vbert": Network(0.580e9, 24, 1024),
+            "muq": Network(0.333e9, 12, 1024),
+            "sslam": Network(0.090e9, 12, 768),
+        },
+        llm=Network(4.022e9 - 151936 * 2560, 36, 4096),  # tied embeddings: counted once
+        output_embedding=151936 * 2560,
+        frozen_front=58.76e6,  # the four adapters, loaded from the single-encoder models
+        trainable_front=63.51e6,  # the cross-attention fusion
+        audio_rate=25,
+    )
 
 
 def check_counting() -> float:
@@ -181,12 +173,12 @@ def main() -> None:
         )
 
     flops = paper_flops()
-    total = sum(v for k, v in flops.items() if k != "llm_tokens")
+    total = sum(flops.values())
     print(
         f"\n2. Paper scale, one ALARM-CA training example ({MEAN_SECONDS:.1f} s of audio, "
-        f"{flops['llm_tokens']} LLM tokens)"
+        f"{TEXT_TOKENS} text tokens)"
     )
-    for part in ("whisper", "w2vbert", "muq", "sslam", "adapters", "fusion", "llm"):
+    for part in flops:
         print(f"   {part:<9}{flops[part] / 1e12:8.2f} TFLOP  ({flops[part] / total:5.1%})")
     print(f"   {'total':<9}{total / 1e12:8.2f} TFLOP")
     print(f"   analytic count / torch FLOP counter on a small transformer: {check_counting():.3f}")

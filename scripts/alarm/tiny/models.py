@@ -186,7 +186,7 @@ def _muq(spec: dict[str, Any], out: Path) -> None:
     config = MuQConfig(
         encoder_dim=spec["hidden_size"],
         encoder_depth=spec["num_layers"],
-        conv_dim=8,
+        conv_dim=spec.get("conv_dim", 8),  # the mel front end's channels (MuQ-large: 512)
         codebook_size=64,
         w2v2_config=conformer,
         # MuQ-large-msd-iter's mel statistics
