@@ -2,17 +2,15 @@
 
 On the default run's tiny LMs (float32, as the transformers backend computes on the CPU):
 the two backends give the same greedy tokens, from token ids and from prompt embeddings;
-seeded sampling repeats; the four generation stages and benchmark inference run through
-vLLM with `config/vllm-cpu.yaml`, the overlay a user without a GPU runs.
+seeded sampling repeats; benchmark inference runs through vLLM with `config/vllm-cpu.yaml`,
+the overlay a user without a GPU runs (the generation stages: test_vllm_stages.py).
 """
 
 from __future__ import annotations
 
-import json
-
 import pyarrow.parquet as pq
 import pytest
-from workflow_helpers import CONFIG, REPO, SPEECH, SQUAD, TINY, R, alarm, shard, tiny
+from workflow_helpers import CONFIG, SPEECH, TINY, VLLM_CPU, R, alarm, shard, tiny
 
 from alarm.files import read_shard
 from alarm.generation.backend import Request, chat_ids
@@ -25,7 +23,6 @@ from alarm.texts import load_texts
 
 pytestmark = pytest.mark.slow
 
-VLLM_CPU = str(REPO / "config" / "vllm-cpu.yaml")
 ENGINE = {"dtype": "float32", "gpu_memory_utilization": 0.1, "max_model_len": 2048,
           "enable_chunked_prefill": False}  # fmt: skip
 GREEDY = Sampling(temperature=0.0, top_p=1.0, top_k=-1)
@@ -107,46 +104,6 @@ def test_a_prompt_that_fills_the_context_leaves_its_batch_answered_as_by_transfo
     assert [(r.finish_reason, r.token_ids) for r in got] == [
         (r.finish_reason, r.token_ids) for r in expected
     ]
-
-
-def _ledger(path):
-    ledger = json.loads((path.parent / f"{path.name}.ledger.json").read_text())
-    assert ledger["rows_in"] == ledger["rows_out"] + sum(ledger["dropped"].values())
-    return ledger
-
-
-STAGES = [  # stage, its model, its input and the default run's (transformers) output
-    ("generate_prompts", "prompt_llm", shard("items", SPEECH), shard("prompts", SPEECH)),
-    ("generate_r0", "rlm", shard("prompts", SPEECH), shard("r0", SPEECH)),
-    ("self_rephrase", "rlm", shard("r0", SPEECH), shard("rephrased", SPEECH)),
-    ("instruction_responses", "rlm", shard("items", SQUAD), shard("instruction", SQUAD)),
-]
-
-
-@pytest.mark.parametrize(
-    "stage, role, source, transformers_output", STAGES, ids=[s[0] for s in STAGES]
-)
-def test_generation_stages_run_on_vllm(default_run, stage, role, source, transformers_output):
-    w = default_run
-    out = w / "vllm" / f"{stage}.parquet"
-    extra = ["--dataset", SQUAD] if stage == "instruction_responses" else []
-
-    def run(output):
-        alarm(w, stage.replace("_", "-"), *extra, "--llm", f"{TINY}/{role}", "--input", source,
-              "--output", str(output), *CONFIG, VLLM_CPU)  # fmt: skip
-
-    run(out)
-    ours, theirs = _ledger(out), _ledger(w / transformers_output)
-    assert ours["rows_out"] > 0
-    # The parsers meet the same kinds of output: the same counters, the same columns.
-    assert ours["stats"].keys() == theirs["stats"].keys()
-    assert pq.read_schema(out).equals(pq.read_schema(w / transformers_output))
-    if stage == "self_rephrase":  # both passes of the thinking budget ran
-        assert ours["stats"]["pass2"] > 0
-    if stage == "generate_r0":  # a second run of the stage samples the same rows
-        again = w / "vllm" / "r0_again.parquet"
-        run(again)
-        assert pq.read_table(again).equals(pq.read_table(out))
 
 
 @pytest.mark.parametrize("model", ["alarm_ca", "alarm_e"])

