@@ -73,7 +73,8 @@ def pytest_collection_modifyitems(config, items):
     worker makes the run (and then goes on with that module) while the other works through
     what does not need it; the other modules that need it go last, longest first, so that
     neither worker is left with a long module at the end."""
-    users = {item.path for item in items if "default_run" in item.fixturenames}
+    # In collection order (a set's order would differ between xdist's workers, which must agree).
+    users = list(dict.fromkeys(item.path for item in items if "default_run" in item.fixturenames))
 
     def longest_first(path) -> int:
         return LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
