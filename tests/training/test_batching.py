@@ -1,10 +1,18 @@
 """Effective-batch arithmetic and the token-mean loss over 1, 2 and 4 processes."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
-from alarm.training.loop import accumulation_steps, backward_loss, lr_at, scale_gradients
+from alarm.training.loop import (
+    accumulation_steps,
+    backward_loss,
+    lr_at,
+    micro_batches_of,
+    scale_gradients,
+)
 from alarm.training.sampler import BatchStream, epoch_batches, padding_fraction
 
 
@@ -79,11 +87,33 @@ def test_micro_batch_normalisation_is_the_authors_trainer_loss(world):
     assert not torch.allclose(p.grad, reference, atol=1e-3)
 
 
-def test_lr_warms_up_then_decays_to_zero():
-    assert lr_at(0, 1e-4, 1500, 10000) == pytest.approx(1e-4 / 1500)
-    assert lr_at(1499, 1e-4, 1500, 10000) == pytest.approx(1e-4)
+def test_lr_is_the_authors_trainer_schedule_step_for_step():
+    from transformers import get_cosine_schedule_with_warmup
+
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.AdamW([weight], lr=1e-4)
+    theirs = get_cosine_schedule_with_warmup(optimizer, 15, 100)
+    for step in range(101):
+        assert lr_at(step, 1e-4, 15, 100) == pytest.approx(theirs.get_last_lr()[0], abs=1e-15)
+        optimizer.step()
+        theirs.step()
+    assert lr_at(0, 1e-4, 1500, 10000) == 0.0  # the first step does not move the weights
     assert lr_at(5750, 1e-4, 1500, 10000) == pytest.approx(0.5e-4)
-    assert lr_at(10000, 1e-4, 1500, 10000) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("batches, accum", [(10, 4), (12, 4), (3, 4), (7, 1)])
+def test_an_epochs_last_step_takes_the_micro_batches_left_as_the_authors_trainer(batches, accum):
+    # transformers' Trainer: ceil(batches / accum) updates per epoch, the last one over the
+    # remainder; our stream of micro-batches is cut into steps the same way.
+    updates = batches // accum + int(batches % accum > 0)
+    remainder = batches % accum or accum
+    theirs = [accum] * (updates - 1) + [remainder]
+    stream = BatchStream(list(range(batches * 2)), 2, seed=0, bucketing=False)
+    run = SimpleNamespace(accum=accum, steps_per_epoch=-(-batches // accum), stream=stream)
+    assert run.steps_per_epoch == updates
+    ours = [micro_batches_of(run, step) for step in range(3 * updates)]
+    assert ours == theirs * 3
+    assert sum(ours[:updates]) == stream.batches_per_epoch()  # an epoch, not more
 
 
 def test_bucketing_cuts_padding_and_stays_seeded():

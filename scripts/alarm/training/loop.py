@@ -66,9 +66,11 @@ def accumulation_steps(effective_batch: int, per_device_batch: int, world_size: 
 
 
 def lr_at(step: int, peak: float, warmup: int, total: int) -> float:
-    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine decay to 0 at ``total``."""
+    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine decay to 0 at ``total``:
+    transformers' cosine schedule, which the authors' Trainer ran, so step k of the warm-up
+    (counted from 0) runs at k/warmup of the peak and the first step at 0."""
     if step < warmup:
-        return peak * (step + 1) / warmup
+        return peak * step / max(1, warmup)
     progress = (step - warmup) / max(1, total - warmup)
     return peak * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
@@ -151,6 +153,7 @@ class Setup:
     val_set: ExampleDataset
     stream: BatchStream
     accum: int
+    steps_per_epoch: int
     total_steps: int
     categories: list[str]
 
@@ -207,8 +210,9 @@ def setup(
     train_set = ExampleDataset(train_examples, extractors, tokenizer)
     val_set = ExampleDataset(val_examples, extractors, tokenizer)
     stream = BatchStream(lengths, t.per_device_batch * world, t.seed, t.bucketing, rank, world)
-    steps_per_epoch = stream.batches_per_epoch() // accum
-    total_steps = t.max_steps or max(1, int(t.epochs * steps_per_epoch))
+    # Rounded up, as the authors' Trainer: an epoch's last step takes the micro-batches left.
+    steps_per_epoch = -(-stream.batches_per_epoch() // accum)
+    total_steps = t.max_steps or max(1, math.ceil(t.epochs * steps_per_epoch))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         trainable, lr=t.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=t.weight_decay
@@ -228,6 +232,7 @@ def setup(
         val_set=val_set,
         stream=stream,
         accum=accum,
+        steps_per_epoch=steps_per_epoch,
         total_steps=total_steps,
         categories=sorted({categories[d] for d in t.data}),
     )
@@ -279,9 +284,10 @@ def loader(dataset: ExampleDataset, batches: Iterable[list[int]], t: TrainingSet
 
 def train_batches(run: Setup, step: int, t: TrainingSettings) -> Iterator[dict[str, Any]]:
     """This rank's micro-batches from optimizer step ``step`` on, endlessly."""
-    # The batch order is a pure function of (seed, epoch), so the micro-batches already
-    # consumed (accumulation x steps) say exactly where a resumed run continues.
-    epoch, position = divmod(step * run.accum, run.stream.batches_per_epoch())
+    # The batch order is a pure function of (seed, epoch), so the steps already taken say
+    # exactly where a resumed run continues.
+    epoch, within = divmod(step, run.steps_per_epoch)
+    position = within * run.accum
     batches = (indices for _, _, indices in run.stream.iterate(epoch, position))
     return iter(loader(run.train_set, batches, t))
 
@@ -310,22 +316,30 @@ def evaluate(run: Setup, t: TrainingSettings) -> tuple[float, dict[str, float]]:
     return overall, {g: s / c for g, (s, c) in zip(run.categories, totals, strict=True) if c}
 
 
+def micro_batches_of(run: Setup, step: int) -> int:
+    """``accum``, but fewer for the last step of an epoch that does not fill it."""
+    within = step % run.steps_per_epoch
+    return min(run.accum, run.stream.batches_per_epoch() - within * run.accum)
+
+
 def train_step(
-    run: Setup, micro_batches: Iterator[dict[str, Any]], t: TrainingSettings
+    run: Setup, micro_batches: Iterator[dict[str, Any]], t: TrainingSettings, step: int
 ) -> tuple[float, int]:
-    """One optimizer step over ``accum`` micro-batches: (token-mean loss, samples of all ranks)."""
+    """Optimizer step ``step`` (from 0) over its micro-batches: (token-mean loss, samples of
+    all ranks)."""
     acc, device = run.accelerator, run.accelerator.device
     loss_sum, tokens = torch.zeros((), device=device), torch.zeros((), device=device)
     samples = 0
-    for micro in range(run.accum):
+    n = micro_batches_of(run, step)
+    for micro in range(n):
         batch = next(micro_batches)
         # Gradients are all-reduced once per step, on the last micro-batch.
-        sync = acc.no_sync(run.model) if micro < run.accum - 1 else contextlib.nullcontext()
+        sync = acc.no_sync(run.model) if micro < n - 1 else contextlib.nullcontext()
         with sync, acc.autocast():
             loss, count = run.model(  # (B,) token-loss sums, (B,) target-token counts
                 move_features(batch["features"], device), batch["layouts"], t.max_seq_len
             )
-            acc.backward(backward_loss(loss, count, run.accum, t.loss_normalisation))
+            acc.backward(backward_loss(loss, count, n, t.loss_normalisation))
         loss_sum += loss.sum().detach()
         tokens += count.sum()
         samples += len(batch["layouts"]) * acc.num_processes
@@ -416,7 +430,7 @@ def train(
     )
     start, samples = time.perf_counter(), 0
     while progress.step < run.total_steps:
-        train_loss, step_samples = train_step(run, micro_batches, t)
+        train_loss, step_samples = train_step(run, micro_batches, t, progress.step)
         progress.step += 1
         samples += step_samples
         lr = run.scheduler.get_last_lr()[0]
