@@ -51,13 +51,6 @@ ROLES = ["rlm", "whisper", "w2vbert", "muq", "sslam"]
 TRAINED = ["alarm_ca", "al_whisper_r"]
 # Dense bf16 FLOP/s (NVIDIA's figures, no sparsity), the first name the device's contains.
 PEAK_BF16 = [("H200", 989e12), ("H100 PCIe", 756e12), ("H100", 989e12)]
-# Each encoder's config.json keys for depth and attention width.
-DEPTH_WIDTH = {
-    "whisper": ("encoder_layers", "d_model"),
-    "w2vbert": ("num_hidden_layers", "hidden_size"),
-    "muq": ("encoder_depth", "encoder_dim"),
-    "sslam": ("depth", "embed_dim"),
-}
 PROMPT = "Describe the audio in detail, then answer: what is happening?"
 
 
@@ -93,51 +86,46 @@ def load(scale: Scale) -> dict:
     return load_config([REPO / c for c in scale.configs])
 
 
-def paper_size(role: str, c: dict) -> dict:
-    """The builder's size spec of a network from its reference config.json."""
-    if role == "rlm":
-        return {
-            "architecture": "qwen3",
-            "hidden_size": c["hidden_size"],
-            "intermediate_size": c["intermediate_size"],
-            "num_layers": c["num_hidden_layers"],
-            "num_heads": c["num_attention_heads"],
-            "num_key_value_heads": c["num_key_value_heads"],
-            "head_dim": c["head_dim"],
-        }
-    if role == "whisper":
-        return {
-            "architecture": "whisper",
-            "hidden_size": c["d_model"],
-            "intermediate_size": c["encoder_ffn_dim"],
-            "num_layers": c["encoder_layers"],
-            "num_heads": c["encoder_attention_heads"],
-        }
-    if role == "w2vbert":
-        return {
-            "architecture": "w2v_bert",
-            "hidden_size": c["hidden_size"],
-            "intermediate_size": c["intermediate_size"],
-            "num_layers": c["num_hidden_layers"],
-            "num_heads": c["num_attention_heads"],
-        }
-    if role == "muq":
-        conformer = c["w2v2_config"]
-        return {
-            "architecture": "muq",
-            "hidden_size": c["encoder_dim"],
-            "intermediate_size": conformer["intermediate_size"],
-            "num_layers": c["encoder_depth"],
-            "num_heads": conformer["num_attention_heads"],
-            "conv_dim": c["conv_dim"],
-        }
-    return {
-        "architecture": "sslam",
-        "hidden_size": c["embed_dim"],
-        "intermediate_size": int(c["mlp_ratio"] * c["embed_dim"]),
-        "num_layers": c["depth"],
-        "num_heads": c["num_heads"],
-    }
+# The builders' size keys (alarm.tiny.models) and the reference config.json's key of each
+# ("a.b": nested), per role.
+SIZE_KEYS = {
+    "rlm": ("qwen3", {
+        "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
+        "num_layers": "num_hidden_layers", "num_heads": "num_attention_heads",
+        "num_key_value_heads": "num_key_value_heads", "head_dim": "head_dim"}),
+    "whisper": ("whisper", {
+        "hidden_size": "d_model", "intermediate_size": "encoder_ffn_dim",
+        "num_layers": "encoder_layers", "num_heads": "encoder_attention_heads"}),
+    "w2vbert": ("w2v_bert", {
+        "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
+        "num_layers": "num_hidden_layers", "num_heads": "num_attention_heads"}),
+    "muq": ("muq", {
+        "hidden_size": "encoder_dim", "intermediate_size": "w2v2_config.intermediate_size",
+        "num_layers": "encoder_depth", "num_heads": "w2v2_config.num_attention_heads",
+        "conv_dim": "conv_dim"}),
+    "sslam": ("sslam", {
+        "hidden_size": "embed_dim", "num_layers": "depth", "num_heads": "num_heads"}),
+}  # fmt: skip
+
+
+def size_spec(scale_name: str, config: dict, role: str) -> dict:
+    """The builder's spec of a network: the reference config's sizes at paper scale, the
+    config's tiny ones at toy scale."""
+    if scale_name == "toy":
+        return {k: v for k, v in config["pretrained"][role]["tiny"].items() if k != "format_fit"}
+    from alarm.model.reference_configs import REFERENCE_CONFIGS
+
+    c = REFERENCE_CONFIGS[config["pretrained"][role]["hub"]["repo"]]
+    architecture, keys = SIZE_KEYS[role]
+    spec = {"architecture": architecture}
+    for key, path in keys.items():
+        value = c
+        for part in path.split("."):
+            value = value[part]
+        spec[key] = value
+    if role == "sslam":  # its config gives the MLP as a ratio of the width
+        spec["intermediate_size"] = int(c["mlp_ratio"] * c["embed_dim"])
+    return spec
 
 
 def device():
@@ -166,18 +154,12 @@ def part_build(scale_name: str, root: Path) -> dict:
     """Every network, random weights of the real architecture, built on the device."""
     import torch
 
-    from alarm.model.reference_configs import REFERENCE_CONFIGS
     from alarm.tiny.models import make_tiny_model
 
     config = load(SCALES[scale_name])
     built = {}
     for role in ROLES:
-        if scale_name == "paper":
-            hub = config["pretrained"][role]["hub"]["repo"]
-            spec = paper_size(role, REFERENCE_CONFIGS[hub])
-        else:
-            tiny = config["pretrained"][role]["tiny"]
-            spec = {k: v for k, v in tiny.items() if k != "format_fit"}
+        spec = size_spec(scale_name, config, role)
         # The LM is stored in bf16 on a GPU, as Qwen3-4B-Thinking-2507 is released; the
         # encoders in float32, their loaders cast them.
         bf16 = role == "rlm" and device().type == "cuda"
@@ -252,9 +234,10 @@ def part_train(scale_name: str, root: Path, model: str) -> dict:
     modules = summary["modules"]
     encoders = {}
     for name in raw["encoders"]:
-        c = json.loads((root / name / "config.json").read_text())
-        depth, width = DEPTH_WIDTH[name]
-        encoders[name] = Network(modules[f"encoder.{name}"]["frozen"], c[depth], c[width])
+        size = size_spec(scale_name, config, name)  # an encoder attends at its full width
+        encoders[name] = Network(
+            modules[f"encoder.{name}"]["frozen"], size["num_layers"], size["hidden_size"]
+        )
     lm = llm.config
     head = lm.vocab_size * lm.hidden_size
     flops = example_flops(
@@ -304,11 +287,13 @@ def part_generate(scale_name: str, root: Path, backend_name: str, prompts: str) 
     the thinking budget, on ``backend_name`` (vllm or transformers)."""
     import numpy as np
 
+    from alarm.benchmarks.inference import inference_backend
     from alarm.generation.backend import Request
     from alarm.generation.budget import generate_with_budget
     from alarm.generation.vllm_backend import make_backend
     from alarm.registry import STAGES, inference_knobs, inference_settings
     from alarm.specs import InferenceSettings, Sampling, join_engine
+    from alarm.tokenizer import load_tokenizer
 
     scale, config = SCALES[scale_name], load(SCALES[scale_name])
     rlm = root / "rlm"
@@ -327,7 +312,7 @@ def part_generate(scale_name: str, root: Path, backend_name: str, prompts: str) 
         inference = InferenceSettings.from_dict(
             inference_settings(config) | inference_knobs(config) | {"backend": backend_name}
         )
-        backend = inference_backend(inference, rlm)
+        backend, _ = inference_backend(inference, str(rlm), device(), load_tokenizer(rlm))
         sampling, n = inference.sampling, scale.embed_requests
         length, budget, limit = int(scale.seconds * 25) + 60, scale.budget, scale.max_tokens
         engine = inference.engine_arguments()
@@ -366,21 +351,6 @@ def part_generate(scale_name: str, root: Path, backend_name: str, prompts: str) 
         "peak_memory_gib": peak_memory_gib(),
         "engine": engine,
     }
-
-
-def inference_backend(inference, rlm: Path):
-    """The backend benchmark inference builds (alarm.benchmarks.inference.AudioLM)."""
-    if inference.backend == "vllm":
-        from alarm.generation.vllm_backend import VLLMBackend
-
-        return VLLMBackend(
-            str(rlm), inference.engine_arguments(), inference.seed, prompt_embeds=True
-        )
-    from alarm.generation.hf_backend import TransformersBackend
-
-    return TransformersBackend(
-        str(rlm), inference.batch_size, max_model_len=inference.max_model_len
-    )
 
 
 PARTS = [("train", m) for m in TRAINED] + [

@@ -31,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PART_BYTES = 60 * 2**20 - 1  # under 60 MiB
 MANIFEST = "manifest.json"
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")  # a lock's or a pip freeze's name==version
 
 
 class PartsError(RuntimeError):
@@ -83,7 +84,7 @@ def lock_entries(lock: Path) -> dict[str, str]:
     """Normalised name -> its ``name==version`` and ``--hash`` lines, of a pip-compile lock."""
     entries, name = {}, None
     for line in lock.read_text().splitlines():
-        pin = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line)
+        pin = PIN.match(line)
         if pin:
             name = normalise(pin[1])
             entries[name] = line
@@ -121,9 +122,7 @@ def requirements_closure(root: str) -> set[str]:
 
 def installed(freeze: Path) -> set[str]:
     """``name==version`` of each line of a ``pip freeze``, names normalised."""
-    pins = (
-        re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line) for line in freeze.read_text().splitlines()
-    )
+    pins = (PIN.match(line) for line in freeze.read_text().splitlines())
     return {f"{normalise(m[1])}=={m[2]}" for m in pins if m}
 
 
@@ -132,7 +131,7 @@ def missing(entries: dict[str, str], have: set[str]) -> list[str]:
     return sorted(
         name
         for name in set(entries) - requirements_closure("torch")
-        if f"{name}=={entries[name].split(' ')[0].split('==')[1]}" not in have
+        if f"{name}=={PIN.match(entries[name])[2]}" not in have
     )
 
 

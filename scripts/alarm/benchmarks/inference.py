@@ -45,6 +45,38 @@ class _EmbeddingsOnly(nn.Module):
         return self.table
 
 
+def inference_backend(
+    inference: InferenceSettings, llm_path: str, device: torch.device, tokenizer
+) -> tuple[Any, nn.Module]:
+    """The backend benchmark inference generates with, and the LLM the front ends feed: on
+    vLLM (which holds the weights) only its input embeddings, on transformers the model
+    that backend runs."""
+    if inference.backend == "vllm":
+        from alarm.generation.vllm_backend import VLLMBackend, load_embedding_table
+
+        table = load_embedding_table(llm_path, str(device))
+        backend = VLLMBackend(
+            llm_path,
+            inference.engine_arguments(),
+            inference.seed,
+            prompt_embeds=True,
+            embedding_table=table,
+        )
+        return backend, _EmbeddingsOnly(table, table.embedding_dim)
+    from alarm.generation.hf_backend import TransformersBackend
+
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    llm = load_llm(llm_path, dtype).to(device)
+    backend = TransformersBackend(
+        llm_path,
+        inference.batch_size,
+        model=llm,
+        tokenizer=tokenizer,
+        max_model_len=inference.max_model_len,
+    )
+    return backend, llm
+
+
 class AudioLM:
     """Trained front ends (one, or several for ALARM-E) in front of the frozen backbone."""
 
@@ -60,31 +92,8 @@ class AudioLM:
         self.inference = inference
         self.texts = texts or load_texts()  # the prompts and ALARM-E's joining lines
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.tokenizer = load_tokenizer(llm_path)
-        if inference.backend == "vllm":
-            from alarm.generation.vllm_backend import VLLMBackend, load_embedding_table
-
-            table = load_embedding_table(llm_path, str(self.device))
-            self.backend = VLLMBackend(
-                llm_path,
-                inference.engine_arguments(),
-                inference.seed,
-                prompt_embeds=True,
-                embedding_table=table,
-            )
-            llm = _EmbeddingsOnly(table, table.embedding_dim)
-        else:
-            from alarm.generation.hf_backend import TransformersBackend
-
-            llm = load_llm(llm_path, dtype).to(self.device)
-            self.backend = TransformersBackend(
-                llm_path,
-                inference.batch_size,
-                model=llm,
-                tokenizer=self.tokenizer,
-                max_model_len=inference.max_model_len,
-            )
+        self.backend, llm = inference_backend(inference, llm_path, self.device, self.tokenizer)
         frontends = []
         for spec, path in zip(members, weights, strict=True):
             # Every adapter comes from the model's own checkpoint, none from init_from.
