@@ -78,16 +78,22 @@ def test_the_improved_overlay_changes_only_its_named_switches():
                   ("alarm_ca", "epochs")}  # fmt: skip
     assert changed == switches | paper_text
     assert {k for k in IMPROVED if IMPROVED[k] != PAPER[k]} == {
-        "training", "models", "split", "encoders", "generation", "filters"
+        "training", "models", "split", "encoders", "generation", "filters", "inference"
     }  # fmt: skip
     assert IMPROVED["split"] == PAPER["split"] | {"method": "hash"}
     assert IMPROVED["generation"] == PAPER["generation"] | {
-        "rephrase": PAPER["generation"]["rephrase"] | {"parse": "strict"}
+        "rephrase": PAPER["generation"]["rephrase"] | {"parse": "strict"},
+        "r0": PAPER["generation"]["r0"] | {"empty": "drop"},
     }
     assert IMPROVED["filters"] == PAPER["filters"] | {
-        "answer_tokens": PAPER["filters"]["answer_tokens"] | {"apply": True}
+        "answer_tokens": PAPER["filters"]["answer_tokens"] | {"apply": True},
+        "repeated_ids": "drop",
     }
-    assert IMPROVED["encoders"] == PAPER["encoders"] | {"decode_rate": None}
+    assert IMPROVED["encoders"] == PAPER["encoders"] | {
+        "decode_rate": None,
+        "sslam": PAPER["encoders"]["sslam"] | {"batch_padding": "silence"},
+    }
+    assert IMPROVED["inference"] == PAPER["inference"] | {"seed": 0}
 
 
 def test_the_paper_corpus_is_built_as_the_authors_and_the_overlay_filters_it():
@@ -97,6 +103,15 @@ def test_the_paper_corpus_is_built_as_the_authors_and_the_overlay_filters_it():
     assert PAPER["filters"]["answer_tokens"] == {"min": 100, "max": 612, "apply": False}
     assert IMPROVED["generation"]["rephrase"]["parse"] == "strict"
     assert IMPROVED["filters"]["answer_tokens"]["apply"] is True
+
+
+def test_the_paper_corpus_keeps_repeated_ids_and_empty_r0_as_the_authors():
+    # Their raw tables number every row, a repeated id included, and generate_responses.py
+    # rephrases every R0, an empty one included.
+    assert PAPER["filters"]["repeated_ids"] == "keep"
+    assert PAPER["generation"]["r0"]["empty"] == "keep"
+    assert STAGES["collect"].settings_of(IMPROVED, dataset="clotho")["repeated_ids"] == "drop"
+    assert STAGES["generate_r0"].settings_of(IMPROVED)["empty"] == "drop"
 
 
 def test_the_paper_split_holds_out_the_authors_rows():
@@ -150,3 +165,56 @@ def test_new_modules_start_as_the_authors_post_init_leaves_them(model):
     assert layers and not any(m.bias.any() for m in layers if m.bias is not None)
     weights = torch.cat([m.weight.detach().flatten() for m in layers])
     assert weights.std().item() == pytest.approx(0.02, rel=0.02)
+
+
+TWO_GPU = ("al_whisper_instruct_r", "al_w2vbert2_r", "al_muq_r", "al_sslam_r")
+
+
+def test_validation_every_5000_steps_on_2_gpus_and_20000_on_4():
+    # eval_steps in train_alarm_ca.sh and train_alarm_p.sh
+    for model in AUTHORS:
+        assert settings(PAPER, model).eval_every == (5000 if model in TWO_GPU else 20000)
+
+
+def test_benchmarks_are_answered_as_run_eval_sh_and_seeded_in_the_overlay():
+    # run_eval.sh: SEED defaults to null, GPU_MEMORY_UTILIZATION to 0.5.
+    assert PAPER["inference"]["seed"] is None
+    assert PAPER["inference"]["engine"]["gpu_memory_utilization"] == 0.5
+    answered = STAGES["benchmark_generate"].settings_of(IMPROVED, model="alarm_ca")
+    assert answered["inference"]["seed"] == 0
+
+
+def test_sslam_batches_pad_with_zeros_as_the_authors_and_with_silence_in_the_overlay():
+    short, long = (torch.full((1024 * k, 128), 0.25) for k in (1, 2))  # normalised features
+    items = [{"input": x, "length": torch.tensor(x.shape[0])} for x in (short, long)]
+    padded = {}
+    for name, config in (("paper", PAPER), ("improved", IMPROVED)):
+        spec = with_paths(model_spec(config, "al_sslam_r"), {}, complete=False)
+        padded[name] = feature_extractors(spec)["sslam"].collate(items)["input"]
+    # the authors' collate_fn.py: torch.nn.utils.rnn.pad_sequence, padding_value 0
+    assert torch.equal(padded["paper"][0, 1024:], torch.zeros(1024, 128))
+    silence = (0.0 + 4.268) / (2 * 4.569)  # a zero fbank, normalised as the clip's padding
+    assert torch.allclose(padded["improved"][0, 1024:], torch.full((1024, 128), silence))
+    assert torch.equal(padded["paper"][:, :1024], padded["improved"][:, :1024])
+    assert "batch_padding" not in model_spec(PAPER, "al_whisper_r")["encoders"]["whisper"]
+
+
+def test_a_fraction_of_a_dataset_is_the_authors_prefix_of_their_table(tmp_path):
+    from alarm.data.index import INDEX_SCHEMA
+    from alarm.files import write_shard
+    from alarm.training.data import select_examples
+
+    # hf_dataset.py: int(len(dataset) * 0.2) rows, in dataset_index order (the two ids).
+    # "a-b/.." sorts before "a/.." as a uid string but after ("a", ..) as ids; 8 rows give
+    # int(1.6) = 1 where round() gives 2.
+    ids = [("a-b", "x")] + [("a", str(i)) for i in range(7)]
+    rows = [
+        dict.fromkeys(INDEX_SCHEMA.names, "")
+        | {"example_id": f"audioset/{u1}/{u2}/described", "uid": f"audioset/{u1}/{u2}",
+           "dataset": "audioset", "unique_id_1": u1, "unique_id_2": u2, "variant": "described",
+           "audio_row": 0, "duration": 1.0, "text_tokens": 1}
+        for u1, u2 in ids
+    ]  # fmt: skip
+    write_shard(rows, tmp_path / "train.parquet", INDEX_SCHEMA)
+    chosen = select_examples(tmp_path / "train.parquet", {"audioset": 0.2}, {"audioset"})
+    assert [r["uid"] for r in chosen] == ["audioset/a/0"]

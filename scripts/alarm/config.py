@@ -217,7 +217,7 @@ def moving_revisions(config: Any, where: str = "") -> list[str]:
 
 
 def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
-    """A trained model's architecture: adapters, fusion, encoders' layers and decode rate,
+    """A trained model's architecture: adapters, fusion, encoders' settings and decode rate,
     hub ids, as JSON for a rule's settings. No paths: the networks' files reach a command
     as arguments (see :func:`alarm.specs.with_paths`, which makes it a typed model spec)."""
     from alarm.specs import model_decode_rate  # specs imports this module
@@ -232,8 +232,7 @@ def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
         "adapters": spec["adapters"],
         "fusion": spec["fusion"],
         "encoders": {
-            name: {"layers": config["encoders"][name]["layers"], "hub": hub_repo(name)}
-            for name in spec["adapters"]
+            name: {**config["encoders"][name], "hub": hub_repo(name)} for name in spec["adapters"]
         },
         "decode_rate": model_decode_rate(spec["adapters"], config["encoders"]["decode_rate"]),
         "llm_hub": hub_repo("rlm"),

@@ -330,6 +330,7 @@ def _collect_settings(config: Config, dataset: str) -> Settings:
         "source": source_settings(config, dataset),
         "n_shards": spec["n_shards"],
         "category": spec["category"],
+        "repeated_ids": config["filters"]["repeated_ids"],
     }
 
 

@@ -91,6 +91,7 @@ class EncoderSpec(_Settings):
     layers: tuple[int, ...]
     hub: str | None
     path: str | None
+    batch_padding: str | None = _optional()  # sslam: None (the authors' zeros) | silence
 
     def __post_init__(self) -> None:
         if self.name not in FRAME_RATES:
@@ -291,7 +292,7 @@ class InferenceSettings(_Settings):
     backend: str  # transformers | vllm
     thinking_budget: int
     max_tokens: int
-    seed: int
+    seed: int | None  # None: each run draws one (AudioLM), recorded in its ledgers
     sampling: Sampling
     batch_size: int
     engine: dict[str, Any]

@@ -34,6 +34,7 @@ SETTINGS = {
     "category": "speech",
     "source": {"type": "synthetic", "part": "speech"},
     "n_shards": 1,
+    "repeated_ids": "drop",
     "train_for": {},
 }
 
@@ -176,6 +177,20 @@ def test_only_the_shards_own_items_are_read(tmp_path):
         uids += [r["uid"] for r in read_shard(tmp_path / f"{k}.parquet", ["uid"])]
         assert ledger.rows_in == ledger.rows_out
     assert sorted(uids) == sorted(f"toy/s/{i}" for i in range(20))
+
+
+def test_a_repeated_id_is_kept_under_a_uid_of_its_own_as_the_authors_table_keeps_it(shard):
+    root, _, _ = shard
+    out = root / "keep.parquet"
+    ledger = collect_shard("toy", SETTINGS | {"repeated_ids": "keep"}, 0, root / "src", out)
+    assert ledger.rows_out == 4 and "duplicate_uid" not in ledger.dropped
+    assert ledger.stats["kept_flagged"] == {"repeated_ids": 1}
+    repeats = [r for r in read_shard(out) if r["unique_id_2"] == "ok"]
+    assert [(r["uid"], r["audio_description"].split()[1]) for r in repeats] == [
+        ("toy/s1/ok", "hello"),
+        ("toy/s1/ok#2", "again"),
+    ]
+    assert ["s1", "ok"] not in ledger.stats["authors_rows_dropped"]
 
 
 def test_the_ledger_names_the_dropped_rows_the_authors_table_holds(shard):

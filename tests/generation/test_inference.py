@@ -1,6 +1,7 @@
 """Inference with trained front ends: one model, the ALARM-E ensemble, a benchmark shard."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -109,3 +110,21 @@ def test_a_prompt_that_fills_the_context_gets_no_response(
     assert [r["response"] for r in read_shard(output)] == [None] * 4
     ledger = json.loads((tmp_path / "responses.parquet.ledger.json").read_text())
     assert ledger["rows_out"] == 4 and ledger["stats"]["no_response"] == 4
+
+
+def test_an_unseeded_run_records_the_seed_it_drew_and_repeats_with_it(
+    trained, inference, benchmark_shard, tmp_path
+):
+    # The authors' run_eval.sh runs unseeded; the seed drawn goes into the ledger.
+    settings, weights = trained["al_whisper_r"]
+    runs = {}
+    for name, seed in (("unseeded", None), ("repeat", "drawn")):
+        seed = runs["unseeded"][0] if seed == "drawn" else seed
+        model = AudioLM([settings], [weights], replace(inference, seed=seed))
+        output = tmp_path / f"{name}.parquet"
+        benchmark_generate(model, benchmark_shard, output)
+        ledger = json.loads((tmp_path / f"{name}.parquet.ledger.json").read_text())
+        runs[name] = (ledger["stats"]["seed"], [r["response"] for r in read_shard(output)])
+    drawn, responses = runs["unseeded"]
+    assert isinstance(drawn, int) and 0 <= drawn < 2**31
+    assert runs["repeat"] == (drawn, responses)

@@ -21,7 +21,7 @@ def test_r0_messages_put_a_text_between_the_audio_tags_then_the_prompt(tokenizer
     assert text.endswith("Who speaks?<|im_end|>\n<|im_start|>assistant\n<think>\n")
 
 
-def test_r0_marks_truncation_and_drops_empty_answers(scripted):
+def _r0(scripted, empty):
     rows = [
         {"uid": f"d/{i}", "dataset": "d", "audio_description": "a", "prompt": "p"} for i in range(3)
     ]
@@ -29,11 +29,23 @@ def test_r0_marks_truncation_and_drops_empty_answers(scripted):
         [("reason\n</think>\n\nanswer", "stop"), ("cut in the middle", "length"), ("   ", "stop")]
     )
     backend = scripted(lambda r, c: next(outputs))
-    result = generate_r0(rows, backend, SETTINGS, load_texts())
+    result = generate_r0(rows, backend, SETTINGS | {"empty": empty}, load_texts())
+    assert all(r.max_tokens == 8 for r in backend.calls[0])
+    return result
+
+
+def test_r0_marks_truncation_and_drops_empty_answers(scripted):
+    result = _r0(scripted, "drop")
     assert [r["r0_complete"] for r in result.rows] == [True, False]
     assert [r["r0_finish_reason"] for r in result.rows] == ["stop", "length"]
     assert [(d.uid, d.reason) for d in result.drops] == [("d/2", "empty_response")]
-    assert all(r.max_tokens == 8 for r in backend.calls[0])
+    assert "kept_flagged" not in result.stats
+
+
+def test_r0_keeps_and_counts_empty_answers_as_the_authors(scripted):
+    result = _r0(scripted, "keep")
+    assert [(r["uid"], r["r0"], r["r0_complete"]) for r in result.rows][2] == ("d/2", "   ", False)
+    assert result.drops == [] and result.stats["kept_flagged"] == {"empty_response": 1}
 
 
 def test_instruction_variants():
@@ -64,7 +76,7 @@ def test_instruction_stage_answers_each_variant_without_a_system_prompt(scripted
 def test_prompts_that_fill_the_context_are_recorded_drops(scripted):
     backend = scripted(lambda r, c: ("never sent", "stop"), max_model_len=8)
     rows = [{"uid": "d/0", "dataset": "d", "audio_description": "a", "prompt": "p"}]
-    result = generate_r0(rows, backend, SETTINGS, load_texts())
+    result = generate_r0(rows, backend, SETTINGS | {"empty": "keep"}, load_texts())
     assert [(d.uid, d.reason) for d in result.drops] == [("d/0", "prompt_too_long")]
     rows = [{"uid": "q/1/False", "dataset": "q", "question": "Q?", "context": "C."}]
     result = instruction_responses(rows, backend, SETTINGS | {"variants": ["with_context"]})

@@ -148,6 +148,20 @@ def test_perceiver_prefix_of_sixty_latents_framed_by_two_vectors():
     assert torch.allclose(fusion(noisy)[0][1], out[1], atol=1e-5)
 
 
+def test_perceiver_returns_what_the_audio_crop_indexes_where_the_authors_tuple_fails():
+    dims = {"whisper": 24, "w2vbert": 16, "muq": 16, "sslam": 12}
+    out, lengths = PerceiverFusion(P, dims, llm_dim=24).eval()(_streams(dims))
+
+    def crop(audio, lengths):  # the last line of their get_audio_embeddings
+        return [audio[i, : lengths[i]] for i in range(lengths.shape[0])]
+
+    assert [x.shape[0] for x in crop(out, lengths)] == lengths.tolist()
+    # Their MultiPerceiverFusion.forward returns (tensor, None), passed on unchanged by
+    # AudioFusion and the identity post-processing: ALARM-P cannot train or answer there.
+    with pytest.raises(TypeError, match="tuple indices"):
+        crop((out, None), lengths)
+
+
 def test_perceiver_blocks_share_weights_across_repeats():
     dims = {"whisper": 24, "w2vbert": 16, "muq": 16, "sslam": 12}
     once = PerceiverFusion(replace(P, self_attention_repeats=1), dims, 24)

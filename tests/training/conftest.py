@@ -51,6 +51,7 @@ def tiny_corpus(tmp_path_factory, tiny_models):
             "category": category,
             "source": {"type": "synthetic", "part": part},
             "n_shards": 1,
+            "repeated_ids": "keep",
             "train_for": {},
         }
         raw = root / "raw" / f"{dataset}.parquet"
@@ -70,6 +71,8 @@ def tiny_corpus(tmp_path_factory, tiny_models):
                     "example_id": f"{item['uid']}/described",
                     "uid": item["uid"],
                     "dataset": dataset,
+                    "unique_id_1": item["unique_id_1"],
+                    "unique_id_2": item["unique_id_2"],
                     "category": category,
                     "variant": "described",
                     "audio_shard": item["audio_shard"],

@@ -156,6 +156,18 @@ TABLE = [
             rules(dag, "report", "check_ledgers"),
         ),
     ),
+    (
+        "SSLAM's batch padding (zeros -> silence)",
+        {"encoders": {"sslam": {"batch_padding": "silence"}}},
+        lambda dag: merge(
+            only(rules(dag, "train_model"), model={"al_sslam_r", "alarm_ca", "alarm_p"}),
+            only(
+                rules(dag, "benchmark_generate", "score_benchmark"),
+                model={"al_sslam_r", "alarm_ca", "alarm_p", "alarm_e"},
+            ),
+            rules(dag, "report", "check_ledgers"),
+        ),
+    ),
 ]
 
 

@@ -4,12 +4,16 @@ The trained front ends turn audio into embeddings that are spliced into the
 prompt (:mod:`alarm.model.layout`); the unmodified Qwen3 backbone generates
 from those embeddings: through vLLM's prompt-embeds API on GPU, or through the
 transformers backend anywhere. Generation runs under the thinking budget
-(evaluation: 8192 thinking tokens of 16384), seeded per item.
+(evaluation: 8192 thinking tokens of 16384), seeded per item. An unseeded run
+(``inference.seed: null``, as the authors' ``run_eval.sh``) draws its base seed and
+records it, so that any run can be repeated.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +93,9 @@ class AudioLM:
         texts: Texts | None = None,
     ):
         llm_path = members[0].llm_path
+        if inference.seed is None:
+            inference = replace(inference, seed=secrets.randbelow(2**31))
+            log.info("inference.seed is null: drew %d (set it to repeat this run)", inference.seed)
         self.inference = inference
         self.texts = texts or load_texts()  # the prompts and ALARM-E's joining lines
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -208,7 +215,7 @@ def benchmark_generate(model: AudioLM, input: str | Path, output: str | Path):
         )
     )
     out = [{**r, "response": answered.get(r["uid"])} for r in rows]
-    stats = {"no_response": sum(r["response"] is None for r in out)}
+    stats = {"no_response": sum(r["response"] is None for r in out), "seed": model.inference.seed}
     return finish_stage(
         stage="benchmark_generate",
         inputs=[input],

@@ -3,8 +3,10 @@
 Items belong to this shard by a stable hash of their uid (computed from the
 ids alone, so no other shard's audio is read). Each item's audio is probed
 for its real duration; A_text is built from the duration, text and metadata
-exactly as the authors do. An unreadable or empty file, a missing field or a
-repeated uid is a recorded drop, never a failed shard.
+exactly as the authors do. An unreadable or empty file or a missing field is a
+recorded drop, never a failed shard. A row repeating an earlier row's ids is kept
+under a uid of its own, as the authors' tables keep it (``filters.repeated_ids:
+keep``), or dropped as ``duplicate_uid``.
 
 The ledger's ``authors_rows_dropped`` stat lists the ids of the dropped rows the
 authors' raw table still holds: their split numbers the rows of that table, so
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from alarm.data.audio import AudioError, probe
 from alarm.data.describe import audio_description
 from alarm.data.items import RAW_ROW_GROUP_ROWS, RAW_SCHEMA, SourceItem
 from alarm.data.sources import converter_for, converter_module
-from alarm.ledger import Drop, Ledger
+from alarm.ledger import FLAGGED, Drop, Ledger
 from alarm.sharding import make_uid, shard_of
 from alarm.stage import StageOutput, finish_stage
 
@@ -80,19 +83,22 @@ def collect_shard(
     drops: list[Drop] = []
     authors_rows_dropped: list[list[str]] = []
     uids_in: list[str] = []
-    seen: set[str] = set()
+    seen: Counter[str] = Counter()
     for item in read_items(Path(source_dir), settings["source"]):
         uid = make_uid(dataset, item.unique_id_1, item.unique_id_2)
         if shard_of(uid, n_shards) != shard:
             continue
         ids = [item.unique_id_1, item.unique_id_2]
-        if uid in seen:
-            # The authors' merge raises on a duplicate key; here the repeat is recorded.
-            drops.append(Drop(f"{uid}#duplicate{len(uids_in)}", "duplicate_uid", uid))
-            uids_in.append(drops[-1].uid)
-            authors_rows_dropped.append(ids)
-            continue
-        seen.add(uid)
+        seen[uid] += 1
+        if seen[uid] > 1:
+            if settings["repeated_ids"] == "drop":
+                drops.append(Drop(f"{uid}#duplicate{len(uids_in)}", "duplicate_uid", uid))
+                uids_in.append(drops[-1].uid)
+                authors_rows_dropped.append(ids)
+                continue
+            # Their table keeps the repeat as a row of its own (after the first: a stable
+            # sort by the two ids), so it gets a uid of its own.
+            uid = f"{uid}#{seen[uid]}"
         uids_in.append(uid)
         try:
             rows.append(_row(dataset, category, uid, item))
@@ -109,6 +115,8 @@ def collect_shard(
         if not (skips_unreadable and unreadable):
             authors_rows_dropped.append(ids)
     stats = {"dataset": dataset, "shard": shard, "authors_rows_dropped": authors_rows_dropped}
+    if settings["repeated_ids"] == "keep":
+        stats[FLAGGED] = {"repeated_ids": sum(n - 1 for n in seen.values())}
     return finish_stage(
         stage="collect",
         inputs=[],

@@ -26,6 +26,8 @@ INDEX_SCHEMA = pa.schema(
         ("example_id", pa.string()),  # uid/variant
         ("uid", pa.string()),
         ("dataset", pa.string()),
+        ("unique_id_1", pa.string()),  # the two ids order a dataset's examples as the
+        ("unique_id_2", pa.string()),  # authors' tables (their dataset_index)
         ("category", pa.string()),
         ("variant", pa.string()),  # described | with_context | no_context
         ("audio_shard", pa.string()),
@@ -88,7 +90,9 @@ def corpus_index(
     item_of = {
         r["uid"]: r
         for p in items
-        for r in read_shard(p, ["uid", "audio_shard", "audio_row", "duration"])
+        for r in read_shard(
+            p, ["uid", "unique_id_1", "unique_id_2", "audio_shard", "audio_row", "duration"]
+        )
     }
     rows: dict[str, list[dict[str, Any]]] = {"train": [], "validation": []}
     drops: list[Drop] = []
@@ -109,6 +113,8 @@ def corpus_index(
                         "example_id": example_id,
                         "uid": row["uid"],
                         "dataset": row["dataset"],
+                        "unique_id_1": item["unique_id_1"],
+                        "unique_id_2": item["unique_id_2"],
                         "category": category,
                         "audio_shard": item["audio_shard"],
                         "audio_row": item["audio_row"],

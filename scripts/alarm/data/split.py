@@ -44,15 +44,18 @@ def authors_splits(
     """The authors' side of each uid in ``ids`` (uid -> its two ids).
 
     ``dropped``: the ids of rows their table holds and ours does not. A kept row is
-    placed before a dropped repeat of its ids, as the first copy survives collect.
+    placed before a dropped repeat of its ids, as the first copy survives collect, and
+    kept repeats ("uid", "uid#2", ... "uid#10") in the order collect met them.
     """
-    table = sorted([(*ids[uid], 0, uid) for uid in ids] + [(*d, 1, "") for d in dropped])
+    table = sorted(
+        [(*ids[uid], 0, len(uid), uid) for uid in ids] + [(*d, 1, 0, "") for d in dropped]
+    )
     n = len(table)
     # np.random.seed(seed) then np.random.permutation(n) draws from this same stream.
     held_out = set(np.random.RandomState(seed).permutation(n)[: int(fraction * n)].tolist())
     return {
         uid: "validation" if position in held_out else "train"
-        for position, (_, _, is_dropped, uid) in enumerate(table)
+        for position, (_, _, is_dropped, _, uid) in enumerate(table)
         if not is_dropped
     }
 

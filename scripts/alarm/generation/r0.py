@@ -3,7 +3,8 @@
 The system and user messages come from the run's texts (:mod:`alarm.texts`: ours,
 or the authors' for the paper run); 512 tokens cover thinking and answer together,
 so many R0 stop mid-reasoning (no ``</think>``). The chat template opens the
-reasoning, so R0 holds only the closing tag.
+reasoning, so R0 holds only the closing tag. An empty R0 is kept, as the authors kept
+it, or dropped (``empty: drop``, config/improved.yaml).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from alarm.generation.backend import (
     item_seed,
 )
 from alarm.generation.parse import THINK_END
-from alarm.ledger import Drop
+from alarm.ledger import FLAGGED, Drop
 from alarm.stage import StageOutput
 from alarm.texts import Texts
 
@@ -44,15 +45,17 @@ def generate_r0(
         )
         for r in rows
     ]
-    kept, drops, tokens = [], [], 0
+    kept, drops, tokens, empty = [], [], 0, 0
     for row, result in zip(rows, backend.generate(requests), strict=True):
         tokens += len(result.token_ids)
         if drop := context_drop(row["uid"], result):
             drops.append(drop)
             continue
         if not result.text.strip():
-            drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
-            continue
+            empty += 1
+            if settings["empty"] == "drop":
+                drops.append(Drop(row["uid"], "empty_response", f"finish: {result.finish_reason}"))
+                continue
         kept.append(
             {
                 "uid": row["uid"],
@@ -66,8 +69,7 @@ def generate_r0(
             }
         )
     truncated = sum(not r["r0_complete"] for r in kept)
-    return StageOutput(
-        kept,
-        drops,
-        {"r0_without_think_end": truncated, "generated_tokens": tokens},
-    )
+    stats = {"r0_without_think_end": truncated, "generated_tokens": tokens}
+    if settings["empty"] == "keep":
+        stats[FLAGGED] = {"empty_response": empty}
+    return StageOutput(kept, drops, stats)

@@ -1,10 +1,10 @@
 """Training examples: selected from the corpus index, loaded and featurised in workers.
 
-A model trains on the datasets that list it in ``train_for``, each cut to the
-first fraction of its examples in uid order (the authors' prefix slices, e.g.
-20% of AudioSet for AL-SSLAM-R). A worker decodes the clip once, hands the
-mono waveform to each encoder's feature extractor and tokenises the layout;
-the main process only collates.
+A model trains on the datasets that list it in ``train_for``, each variant of each
+cut to ``int(fraction * N)`` of its N examples in the authors' table order, sorted
+by the two ids (their prefix slices, e.g. 20% of AudioSet for AL-SSLAM-R). A
+worker decodes the clip once, hands the mono waveform to each encoder's feature
+extractor and tokenises the layout; the main process only collates.
 """
 
 from __future__ import annotations
@@ -35,19 +35,21 @@ def select_examples(
     limit: int | None = None,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Examples of the model's datasets, each cut to its prefix fraction (uid order)."""
+    """Examples of the model's datasets, each variant cut to its prefix fraction."""
     rows = read_shard(index)
     unknown = sorted({r["dataset"] for r in rows} - known)
     if unknown:
         raise DataError(f"{index}: datasets {unknown} are not in the configuration")
-    by_dataset: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # The authors list a dataset once per variant (WithContext, NoContext), each entry
+    # taking int(N * fraction) rows of its table in dataset_index order: the two ids.
+    by_part: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["dataset"] in fractions:
-            by_dataset[row["dataset"]].append(row)
+            by_part[row["dataset"], row["variant"]].append(row)
     selected = []
-    for dataset, fraction in sorted(fractions.items()):
-        items = sorted(by_dataset[dataset], key=lambda r: r["example_id"])
-        selected += items[: round(fraction * len(items))]
+    for (dataset, _), items in sorted(by_part.items()):
+        items.sort(key=lambda r: (r["unique_id_1"], r["unique_id_2"], r["example_id"]))
+        selected += items[: int(len(items) * fractions[dataset])]
     if limit is not None and len(selected) > limit:
         selected = sorted(selected, key=lambda r: stable_hash(f"{seed}/{r['example_id']}"))[:limit]
     return selected

@@ -113,8 +113,11 @@ def item_ids(items: Iterable) -> list[tuple[str, str]]:
 
 
 def collect_rows(name: str, settings: dict, source_dir: Path, out: Path):
-    """Collect shard 0 of `name` from `source_dir` into `out`: (ledger, {uid: row read back})."""
-    ledger = collect_shard(name, settings, 0, source_dir, out)
+    """Collect shard 0 of `name` from `source_dir` into `out`: (ledger, {uid: row read back}).
+
+    A repeated id is dropped (``duplicate_uid``), so that a converter's repeat shows as a drop.
+    """
+    ledger = collect_shard(name, {"repeated_ids": "drop"} | settings, 0, source_dir, out)
     return ledger, {r["uid"]: r for r in read_shard(out)}
 
 

@@ -32,14 +32,21 @@ def load_encoder(
     )
 
 
-def feature_extractor(name: str, path: str | None, decode_rate: int | None) -> FeatureExtractor:
-    return ENCODERS[name][1](path, decode_rate)
+def feature_extractor(
+    name: str, path: str | None, decode_rate: int | None, batch_padding: str | None = None
+) -> FeatureExtractor:
+    """``batch_padding``: None pads a batch's shorter items with 0 (the authors'),
+    ``silence`` with the extractor's own silence value (SSLAM only)."""
+    extractor = ENCODERS[name][1](path, decode_rate)
+    if batch_padding == "silence":
+        extractor.pad_value = extractor.silence
+    return extractor
 
 
 def feature_extractors(spec: ModelSpec) -> dict[str, FeatureExtractor]:
     """The feature extractor of each of a model's encoders, at the model's decode rate."""
     return {
-        name: feature_extractor(name, enc.path, spec.decode_rate)
+        name: feature_extractor(name, enc.path, spec.decode_rate, enc.batch_padding)
         for name, enc in spec.encoders.items()
     }
 

@@ -31,6 +31,7 @@ class FeatureExtractor:
     """
 
     sample_rate: int  # the encoder's (alarm.specs.SAMPLE_RATES)
+    pad_value = 0.0  # between a batch's items, as the authors' collate (pad_sequence)
 
     def __init__(self, path: str | None, decode_rate: int | None):
         del path
@@ -51,10 +52,11 @@ class FeatureExtractor:
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    @staticmethod
-    def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """Right-pad ``input`` (time first) with zeros and stack ``length``."""
-        inputs = nn.utils.rnn.pad_sequence([it["input"] for it in items], batch_first=True)
+    def collate(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Right-pad ``input`` (time first) with ``pad_value`` and stack ``length``."""
+        inputs = nn.utils.rnn.pad_sequence(
+            [it["input"] for it in items], batch_first=True, padding_value=self.pad_value
+        )
         return {"input": inputs, "length": torch.stack([it["length"] for it in items])}
 
 

@@ -3,7 +3,9 @@
 Features: 16 kHz, mean removed, 160 samples of zero padding per side, Kaldi
 fbank (128 mel, Hanning window, 10 ms shift, HTK-compatible, no energy, no
 dither), zero-padded to a multiple of 1024 frames and then normalised, so the
-padding is normalised too (as the authors do). Each 1024-frame chunk gives 512
+padding is normalised too (as the authors do); a batch's shorter items are padded
+further with 0, as the authors' collate, or with that normalised zero
+(``encoders.sslam.batch_padding: silence``). Each 1024-frame chunk gives 512
 time-major patch tokens; there is no mask. 12 block outputs; the paper
 averages [3, 7, 11].
 """
@@ -30,6 +32,10 @@ EDGE_PAD = 160
 
 class SSLAMFeatures(FeatureExtractor):
     sample_rate = SAMPLE_RATES["sslam"]  # the fbank settings are fixed by the checkpoint's training
+    # The normalised value of a zero fbank: what a clip's own padding to 1024 frames holds.
+    # The authors padded the batch's shorter items with 0 instead (batch_padding: silence
+    # pads them with this, so a padded chunk reads as the in-clip padding does).
+    silence = (0.0 - NORM_MEAN) / (NORM_STD * 2)
 
     def __call__(self, waveform: np.ndarray, sample_rate: int) -> dict[str, torch.Tensor]:
         from torchaudio.compliance.kaldi import fbank
@@ -49,21 +55,6 @@ class SSLAMFeatures(FeatureExtractor):
         frames = feats.shape[0]
         feats = pad_time_to_multiple(feats.unsqueeze(0), CHUNK_FRAMES)[0]
         return {"input": (feats - NORM_MEAN) / (NORM_STD * 2), "length": torch.tensor(frames)}
-
-    @staticmethod
-    def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        # Pad further chunks with the normalised value of a zero fbank, like the in-clip padding.
-        longest = max(it["input"].shape[0] for it in items)
-        pad_value = (0.0 - NORM_MEAN) / (NORM_STD * 2)
-        inputs = torch.stack(
-            [
-                torch.nn.functional.pad(
-                    it["input"], (0, 0, 0, longest - it["input"].shape[0]), value=pad_value
-                )
-                for it in items
-            ]
-        )
-        return {"input": inputs, "length": torch.stack([it["length"] for it in items])}
 
 
 class SSLAMAudioEncoder(FrozenEncoder):
