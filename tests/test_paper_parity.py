@@ -91,6 +91,7 @@ def test_the_improved_overlay_changes_only_its_named_switches():
     }
     assert IMPROVED["encoders"] == PAPER["encoders"] | {
         "decode_rate": None,
+        "decoder": "soundfile",
         "sslam": PAPER["encoders"]["sslam"] | {"batch_padding": "silence"},
     }
     assert IMPROVED["inference"] == PAPER["inference"] | {"seed": 0}
@@ -218,3 +219,11 @@ def test_a_fraction_of_a_dataset_is_the_authors_prefix_of_their_table(tmp_path):
     write_shard(rows, tmp_path / "train.parquet", INDEX_SCHEMA)
     chosen = select_examples(tmp_path / "train.parquet", {"audioset": 0.2}, {"audioset"})
     assert [r["uid"] for r in chosen] == ["audioset/a/0"]
+
+
+def test_clips_are_decoded_as_datasets_audio_decodes_them_and_by_libsndfile_in_the_overlay():
+    # datasets.Audio (their pin, 4.0.0) decodes with torchcodec; the equality of the two
+    # decodes is tests/data/test_audio.py's.
+    for config, decoder in ((PAPER, "torchcodec"), (IMPROVED, "soundfile")):
+        assert {model_spec(config, m)["decoder"] for m in AUTHORS} == {decoder}
+        assert STAGES["generate_released"].settings_of(config)["decoder"] == decoder

@@ -235,6 +235,7 @@ def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
             name: {**config["encoders"][name], "hub": hub_repo(name)} for name in spec["adapters"]
         },
         "decode_rate": model_decode_rate(spec["adapters"], config["encoders"]["decode_rate"]),
+        "decoder": config["encoders"]["decoder"],
         "llm_hub": hub_repo("rlm"),
     }
 

@@ -801,10 +801,12 @@ def _generate(job: Job):
     arg("--prompt", required=True),
     arg("--system", help="system prompt (default: the texts' generic inference prompt)"),
     TEXTS,
-    # The released checkpoints were trained on clips decoded at 16 kHz (paper.yaml's value).
+    # The released checkpoints were trained on clips torchcodec decoded at 16 kHz
+    # (paper.yaml's values).
     settings=lambda c: {
         "inference": inference_settings(c),
         "decode_rate": c["encoders"]["decode_rate"],
+        "decoder": c["encoders"]["decoder"],
     },
     knobs=lambda c: inference_knobs(c),
     family="inference",
@@ -814,11 +816,9 @@ def _generate_released(job: Job):
     from alarm.model.released import load_released, read_released_config, released_settings
 
     pretrained = job.pairs("pretrained")
-    decode_rate = job.settings["decode_rate"]
+    decoding = job.settings["decode_rate"], job.settings["decoder"]
     members = [
-        with_paths(
-            released_settings(read_released_config(p), Path(p).name, decode_rate), pretrained
-        )
+        with_paths(released_settings(read_released_config(p), Path(p).name, *decoding), pretrained)
         for p in job.args.released
     ]
     model = AudioLM(

@@ -141,13 +141,16 @@ class ModelSpec(_Settings):
     ``llm_path`` and each encoder's ``path`` (None where a summary reads reference
     configs instead), ``init`` the checkpoint of each adapter with ``init_from``.
     ``decode_rate`` (schema ``encoders.decode_rate``): the rate every clip is resampled
-    to before each encoder's own rate; None: from its native rate straight to each."""
+    to before each encoder's own rate; None: from its native rate straight to each.
+    ``decoder`` (schema ``encoders.decoder``): torchcodec | soundfile
+    (:func:`alarm.data.audio.decode_mono`)."""
 
     name: str
     adapters: dict[str, AdapterSpec]
     fusion: FusionSpec
     encoders: dict[str, EncoderSpec]
     decode_rate: int | None
+    decoder: str
     llm_hub: str | None
     llm_path: str | None
     init: dict[str, str]

@@ -9,7 +9,6 @@ from transformers import AutoConfig
 
 from alarm.benchmarks.inference import AudioLM, benchmark_generate
 from alarm.benchmarks.sources import convert_shard
-from alarm.data.audio import decode, to_mono
 from alarm.data.synthetic import make_synthetic_corpus
 from alarm.files import read_shard
 from alarm.model.alarm_model import build_frontend, save_trained
@@ -73,9 +72,8 @@ def test_the_ensemble_hears_the_audio_once_per_member(trained, inference, benchm
     ensemble = AudioLM([m for m, _ in members], [w for _, w in members], inference)
     row = next(r for r in read_shard(benchmark_shard) if not r["audio_error"])
     item = {"uid": row["uid"], "audio": row["audio"], "prompt": row["question"]}
-    clip = [(to_mono(decode(row["audio"])[0]), decode(row["audio"])[1])]
-    (alone,) = single.prompt_embeddings(clip, [row["question"]], "s")
-    (both,) = ensemble.prompt_embeddings(clip, [row["question"]], "s")
+    (alone,) = single.prompt_embeddings([single.listen(row["audio"])], [row["question"]], "s")
+    (both,) = ensemble.prompt_embeddings([ensemble.listen(row["audio"])], [row["question"]], "s")
     # Same backbone, same first member: the ensemble input opens like the single one
     # (system turn, user turn head) and carries a second audio segment.
     head = 5

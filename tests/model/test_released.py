@@ -102,7 +102,9 @@ AUTHOR_KEYS = {
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_released_checkpoints_load_by_the_authors_key_names(pretrained_dirs, tmp_path, name):
-    settings = with_paths(released_settings(CONFIGS[name], name, 16000), pretrained_dirs)
+    settings = with_paths(
+        released_settings(CONFIGS[name], name, 16000, "torchcodec"), pretrained_dirs
+    )
     ours = build_frontend(settings, llm_dim=96)
     # a full released save: audio parts under "model.", plus LLM and encoder keys to ignore
     state = {
@@ -126,14 +128,18 @@ def test_released_checkpoints_load_by_the_authors_key_names(pretrained_dirs, tmp
 def test_a_mismatching_release_is_refused(pretrained_dirs, tmp_path):
     pretrained = pretrained_dirs
     single = build_frontend(
-        with_paths(released_settings(CONFIGS["AL-Whisper-R"], "w", 16000), pretrained), llm_dim=96
+        with_paths(
+            released_settings(CONFIGS["AL-Whisper-R"], "w", 16000, "torchcodec"), pretrained
+        ),
+        llm_dim=96,
     )
     save_file(
         {f"model.{k}": v for k, v in single.trainable_state_dict().items()},
         str(tmp_path / "m.safetensors"),
     )
     ca = build_frontend(
-        with_paths(released_settings(CONFIGS["ALARM-CA"], "ca", 16000), pretrained), llm_dim=96
+        with_paths(released_settings(CONFIGS["ALARM-CA"], "ca", 16000, "torchcodec"), pretrained),
+        llm_dim=96,
     )
     with pytest.raises(CheckpointError, match="does not fit"):
         load_released(ca, tmp_path)
@@ -145,7 +151,9 @@ def test_a_mismatching_release_is_refused(pretrained_dirs, tmp_path):
 def test_released_checkpoints_take_the_configured_decode_rate(configured, whisper_r, alarm_ca):
     # Their config.json holds none (they were trained on clips decoded at 16 kHz).
     specs = [
-        with_paths(released_settings(CONFIGS[name], name, configured), {}, complete=False)
+        with_paths(
+            released_settings(CONFIGS[name], name, configured, "torchcodec"), {}, complete=False
+        )
         for name in ("AL-Whisper-R", "ALARM-CA")
     ]
     assert [spec.decode_rate for spec in specs] == [whisper_r, alarm_ca]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from alarm.data.audio import AudioError, decode, to_mono
+from alarm.data.audio import AudioError, decode_mono
 from alarm.generation.backend import PROMPT_TOO_LONG, Request, item_seed
 from alarm.generation.budget import generate_with_budget
 from alarm.model.alarm_model import ALARMModel, build_frontend, load_trained_weights
@@ -109,21 +109,28 @@ class AudioLM:
             frontends.append(frontend.to(self.device).eval())
         self.model = ALARMModel(frontends, llm, self.tokenizer).eval()
         self.extractors = [feature_extractors(m) for m in members]
+        self.decodings = [(m.decoder, m.decode_rate) for m in members]
+
+    def listen(self, audio: bytes) -> list[tuple[np.ndarray, int]]:
+        """The clip as each member hears it (mono, rate), decoded once per way of decoding."""
+        decoded = {how: decode_mono(audio, *how) for how in dict.fromkeys(self.decodings)}
+        return [decoded[how] for how in self.decodings]
 
     @torch.no_grad()
     def prompt_embeddings(
-        self, waveforms: list[tuple[np.ndarray, int]], prompts: list[str], system: str
+        self, clips: list[list[tuple[np.ndarray, int]]], prompts: list[str], system: str
     ) -> list[torch.Tensor]:
-        """(T_i, D) input embeddings per item: system, user turn with the audio segment(s)."""
+        """(T_i, D) input embeddings per item (``clips``: :meth:`listen` of each): system,
+        user turn with the audio segment(s)."""
         features = [
             {
                 name: {
                     k: v.to(self.device)
-                    for k, v in fe.collate([fe(w, sr) for w, sr in waveforms]).items()
+                    for k, v in fe.collate([fe(*heard[member]) for heard in clips]).items()
                 }
                 for name, fe in extractors.items()
             }
-            for extractors in self.extractors
+            for member, extractors in enumerate(self.extractors)
         ]
         audio = self.model.encode_audio(features)
         n = len(self.model.frontends)
@@ -135,18 +142,14 @@ class AudioLM:
         return embeds
 
     def respond(self, items: list[dict[str, Any]], system: str) -> list[str | None]:
-        """Responses to items {uid, audio bytes or waveform, prompt}; None where the audio
+        """Responses to items {uid, audio bytes, prompt}; None where the audio
         fails or the prompt (or its thinking budget's second pass) does not fit the context."""
         inference = self.inference
         responses: list[str | None] = [None] * len(items)
-        usable: list[tuple[int, tuple[np.ndarray, int]]] = []
+        usable: list[tuple[int, list[tuple[np.ndarray, int]]]] = []
         for i, item in enumerate(items):
             try:
-                waveform, sr = item["waveform"] if "waveform" in item else decode(item["audio"])
-                mono = to_mono(waveform)
-                if not np.isfinite(mono).all():
-                    raise AudioError("audio_nan", "NaN or infinite samples")
-                usable.append((i, (mono, sr)))
+                usable.append((i, self.listen(item["audio"])))
             except AudioError as err:
                 log.warning("%s: no response (%s)", item["uid"], err)
         for start in range(0, len(usable), CHUNK):
@@ -178,14 +181,14 @@ class AudioLM:
                 responses[i] = result.text
         return responses
 
-    def _embed_in_batches(self, waveforms, prompts, system) -> list[torch.Tensor]:
+    def _embed_in_batches(self, clips, prompts, system) -> list[torch.Tensor]:
         size = self.inference.batch_size
         out = []
-        for start in range(0, len(waveforms), size):
+        for start in range(0, len(clips), size):
             out += [
                 e.cpu()
                 for e in self.prompt_embeddings(
-                    waveforms[start : start + size], prompts[start : start + size], system
+                    clips[start : start + size], prompts[start : start + size], system
                 )
             ]
         return out

@@ -89,6 +89,37 @@ def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return AF.resample(torch.from_numpy(waveform), orig_sr, target_sr).numpy()
 
 
+def decode_mono(data: bytes, decoder: str, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    """A clip as a model hears it: mono float32 and its rate, before the feature extractors.
+
+    ``torchcodec`` (the authors'): as their ``datasets.Audio(sampling_rate=...)`` and
+    feature extractor, FFmpeg decodes and resamples every channel to ``sample_rate``
+    (None: the clip's own rate), then the channels are averaged. ``soundfile``:
+    libsndfile decodes at the clip's rate and the channels are averaged; the extractor's
+    ``prepare`` resamples (torchaudio) to ``sample_rate`` and the encoder's rate.
+    """
+    if decoder == "torchcodec":
+        from torchcodec.decoders import AudioDecoder
+
+        probe(data)  # an empty or unreadable file fails as in every other stage
+        try:
+            samples = AudioDecoder(data, sample_rate=sample_rate).get_all_samples()
+        except (RuntimeError, ValueError) as err:
+            raise AudioError("audio_undecodable", str(err)) from err
+        channels, sr = samples.data, samples.sample_rate
+        mono = (channels.mean(dim=0) if channels.shape[0] != 1 else channels[0]).numpy()
+    elif decoder == "soundfile":
+        waveform, sr = decode(data)
+        mono = to_mono(waveform)
+    else:
+        raise ValueError(f"unknown decoder {decoder!r} (torchcodec | soundfile)")
+    if mono.size == 0:
+        raise AudioError("audio_empty", "the file decodes to no samples")
+    if not np.isfinite(mono).all():
+        raise AudioError("audio_nan", "NaN or infinite samples")
+    return np.ascontiguousarray(mono, dtype=np.float32), sr
+
+
 def load_mono(data: bytes, target_sr: int, uid: str = "") -> np.ndarray:
     """Decode, downmix and resample a clip; NaN or infinite samples are an error naming ``uid``."""
     waveform, sr = decode(data)

@@ -31,11 +31,13 @@ AUDIO_PREFIXES = (
 ADAPTER_TYPES = {"downsampler_conformer": "conv", "mlp": "mlp", "identity": "identity"}
 
 
-def released_settings(config: dict[str, Any], name: str, decode_rate: int | None) -> dict[str, Any]:
+def released_settings(
+    config: dict[str, Any], name: str, decode_rate: int | None, decoder: str
+) -> dict[str, Any]:
     """Our model spec's JSON (as :func:`alarm.config.model_spec` makes) from a released
     checkpoint's ``config.json``; :func:`alarm.specs.with_paths` adds the local networks.
-    ``decode_rate`` is the configuration's (``config.json`` does not hold one; the
-    checkpoints were trained on clips decoded at 16 kHz)."""
+    ``decode_rate`` and ``decoder`` are the configuration's (``config.json`` holds
+    neither; the checkpoints were trained on clips torchcodec decoded at 16 kHz)."""
     adapters, layers = {}, {}
     for spec in config["audio_adapter_configs"]:
         enc = spec["encoder_name"]
@@ -81,6 +83,7 @@ def released_settings(config: dict[str, Any], name: str, decode_rate: int | None
         "fusion": fusion,
         "encoders": {enc: {"layers": layers[enc], "hub": None} for enc in adapters},
         "decode_rate": model_decode_rate(adapters, decode_rate),
+        "decoder": decoder,
         "llm_hub": None,
     }
 

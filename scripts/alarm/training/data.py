@@ -13,10 +13,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from alarm.data.audio import AudioError, decode, to_mono
+from alarm.data.audio import AudioError, decode_mono
 from alarm.data.audio_store import AudioStore
 from alarm.files import read_shard
 from alarm.model.encoders import FeatureExtractor
@@ -65,11 +64,16 @@ def sequence_length(example: dict[str, Any], tokens_per_second: float, fixed: in
 
 class ExampleDataset(torch.utils.data.Dataset):
     def __init__(
-        self, examples: list[dict[str, Any]], extractors: dict[str, FeatureExtractor], tokenizer
+        self,
+        examples: list[dict[str, Any]],
+        extractors: dict[str, FeatureExtractor],
+        tokenizer,
+        decoding: tuple[str, int | None],
     ):
         self.examples = examples
         self.extractors = extractors
         self.tokenizer = tokenizer
+        self.decoding = decoding  # the model's decoder and decode rate (alarm.data.audio)
         self.store = AudioStore()
 
     def __len__(self) -> int:
@@ -78,12 +82,11 @@ class ExampleDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         ex = self.examples[i]
         try:
-            waveform, sr = decode(self.store.get(ex["audio_shard"], ex["audio_row"]))
+            mono, sr = decode_mono(
+                self.store.get(ex["audio_shard"], ex["audio_row"]), *self.decoding
+            )
         except AudioError as err:
             raise AudioError(err.reason, f"example {ex['example_id']}: {err.detail}") from err
-        mono = to_mono(waveform)
-        if not np.isfinite(mono).all():
-            raise AudioError("audio_nan", f"example {ex['example_id']} has NaN or infinite samples")
         layout = training_layout(self.tokenizer, ex["prompt"], ex["target"])
         return {
             "features": {name: fe(mono, sr) for name, fe in self.extractors.items()},

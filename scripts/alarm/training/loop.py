@@ -207,8 +207,9 @@ def setup(
     rate, fixed = frontend.token_rate()
     lengths = [sequence_length(e, rate, fixed) for e in train_examples]
     extractors = feature_extractors(m)
-    train_set = ExampleDataset(train_examples, extractors, tokenizer)
-    val_set = ExampleDataset(val_examples, extractors, tokenizer)
+    decoding = (m.decoder, m.decode_rate)
+    train_set = ExampleDataset(train_examples, extractors, tokenizer, decoding)
+    val_set = ExampleDataset(val_examples, extractors, tokenizer, decoding)
     stream = BatchStream(lengths, t.per_device_batch * world, t.seed, t.bucketing, rank, world)
     # Rounded up, as the authors' Trainer: an epoch's last step takes the micro-batches left.
     steps_per_epoch = -(-stream.batches_per_epoch() // accum)
