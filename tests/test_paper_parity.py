@@ -88,6 +88,7 @@ def test_the_improved_overlay_changes_only_its_named_switches():
     assert IMPROVED["filters"] == PAPER["filters"] | {
         "answer_tokens": PAPER["filters"]["answer_tokens"] | {"apply": True},
         "repeated_ids": "drop",
+        "audio_check": "full",
     }
     assert IMPROVED["encoders"] == PAPER["encoders"] | {
         "decode_rate": None,
@@ -110,6 +111,9 @@ def test_the_paper_corpus_keeps_repeated_ids_and_empty_r0_as_the_authors():
     # Their raw tables number every row, a repeated id included, and generate_responses.py
     # rephrases every R0, an empty one included.
     assert PAPER["filters"]["repeated_ids"] == "keep"
+    # validate_and_filter_indexes.py: the described corpora, their first 10 ms.
+    assert STAGES["audio_filter"].settings_of(PAPER)["audio_check"] == "authors"
+    assert STAGES["audio_filter"].settings_of(IMPROVED)["audio_check"] == "full"
     assert PAPER["generation"]["r0"]["empty"] == "keep"
     assert STAGES["collect"].settings_of(IMPROVED, dataset="clotho")["repeated_ids"] == "drop"
     assert STAGES["generate_r0"].settings_of(IMPROVED)["empty"] == "drop"

@@ -357,7 +357,7 @@ def _collect(job: Job):
     "Drop clips that do not decode or last 60 s or more; record each drop",
     arg("--input", required=True),
     arg("--output", required=True),
-    settings=lambda c: {"max_duration_s": c["filters"]["max_duration_s"]},
+    settings=lambda c: {k: c["filters"][k] for k in ("max_duration_s", "audio_check")},
     schema=ITEM_SCHEMA,
     family="cpu",
 )

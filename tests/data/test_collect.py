@@ -7,7 +7,8 @@ import soundfile as sf
 from alarm.data.collect import collect_shard
 from alarm.data.describe import audio_description
 from alarm.data.filters import audio_filter
-from alarm.files import read_shard
+from alarm.data.items import RAW_SCHEMA
+from alarm.files import read_shard, write_shard
 from alarm.ledger import check_ledgers
 
 
@@ -147,7 +148,7 @@ def test_raw_rows_carry_audio_duration_and_a_text(shard):
 def test_audio_filter_drops_long_clips_and_keeps_references(shard):
     root, out, _ = shard
     items = root / "results" / "items" / "00000.parquet"
-    ledger = audio_filter({"max_duration_s": 60.0}, out, items)
+    ledger = audio_filter({"max_duration_s": 60.0, "audio_check": "full"}, out, items)
     assert ledger.dropped == {"audio_too_long": 1}
     rows = read_shard(items)
     assert {r["uid"] for r in rows} == {"toy/s1/ok", "toy/s1/stereo"}
@@ -155,6 +156,49 @@ def test_audio_filter_drops_long_clips_and_keeps_references(shard):
     raw = read_shard(out, ["uid"])
     assert all(raw[r["audio_row"]]["uid"] == r["uid"] for r in rows)
     assert check_ledgers(root / "results") == (2, [])
+
+
+def _raw_shard(path, clips):
+    """A raw shard of (uid, category, audio bytes, duration) rows."""
+    rows = [
+        dict.fromkeys(RAW_SCHEMA.names, "")
+        | {"uid": uid, "category": category, "audio": audio, "duration": duration}
+        | {"sample_rate": 16000, "channels": 1}
+        for uid, category, audio, duration in clips
+    ]
+    write_shard(rows, path, RAW_SCHEMA)
+    return path
+
+
+def test_the_authors_audio_check_reads_10_ms_of_the_described_corpora_only(tmp_path):
+    nan_late = np.zeros(16000, dtype=np.float32)
+    nan_late[8000:] = np.nan  # the first 10 ms decode; a full decode finds the NaN
+    buf = __import__("io").BytesIO()
+    sf.write(buf, nan_late, 16000, format="WAV", subtype="FLOAT")
+    raw = _raw_shard(
+        tmp_path / "raw.parquet",
+        [
+            ("d/nan", "speech", buf.getvalue(), 1.0),
+            ("d/garbage", "speech", b"RIFF...not audio", 1.0),
+            ("d/long", "speech", _wav(1.0), 61.0),
+            ("q/nan", "instruction", buf.getvalue(), 1.0),
+            ("q/long", "instruction", _wav(1.0), 75.0),
+            ("q/garbage", "instruction", b"RIFF...not audio", 1.0),
+        ],
+    )
+
+    def kept(check):
+        out = tmp_path / f"{check}.parquet"
+        ledger = audio_filter({"max_duration_s": 60.0, "audio_check": check}, raw, out)
+        return sorted(r["uid"] for r in read_shard(out, ["uid"])), ledger
+
+    uids, ledger = kept("authors")
+    assert uids == ["d/nan", "q/garbage", "q/long", "q/nan"]
+    assert ledger.dropped == {"audio_undecodable": 1, "audio_too_long": 1}
+    assert ledger.flagged == {"audio_nan": 2, "audio_too_long": 1, "audio_undecodable": 1}
+    uids, ledger = kept("full")
+    assert uids == [] and ledger.flagged == {}
+    assert ledger.dropped == {"audio_nan": 2, "audio_undecodable": 2, "audio_too_long": 2}
 
 
 def test_only_the_shards_own_items_are_read(tmp_path):

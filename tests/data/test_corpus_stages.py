@@ -81,7 +81,7 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
             "unique_id_1": str(i),
             "unique_id_2": "False",
             "category": "instruction",
-            "audio": buf.getvalue(),
+            "audio": audio,
             "sample_rate": 16000,
             "channels": 1,
             "duration": 0.5,
@@ -91,7 +91,10 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
             "context": "C",
             "official_split": "train",
         }
-        for i, q in enumerate(["How long is it?", "!!!"])
+        # the last: kept undecoded by audio_check: authors (instruction corpora pass unchecked)
+        for i, (q, audio) in enumerate(
+            [("How long is it?", buf.getvalue()), ("!!!", buf.getvalue()), ("Who?", b"no audio")]
+        )
     ]
     write_shard(raw, tmp_path / "raw.parquet", RAW_SCHEMA)
     rows = [
@@ -115,7 +118,7 @@ def test_wer_filter_runs_whisper_and_drops_above_threshold(tmp_path, tiny_models
         tmp_path / "raw.parquet",
         tmp_path / "loose.parquet",
     )
-    assert loose.dropped == {"empty_reference": 1}  # "!!!" has no letters
+    assert loose.dropped == {"empty_reference": 1, "audio_undecodable": 1}  # "!!!": no letters
     kept = read_shard(tmp_path / "loose.parquet")
     assert kept[0]["wer"] >= 0 and isinstance(kept[0]["asr_transcript"], str)
     strict = wer_filter(

@@ -56,7 +56,11 @@ def tiny_corpus(tmp_path_factory, tiny_models):
         }
         raw = root / "raw" / f"{dataset}.parquet"
         collect_shard(dataset, settings, 0, root / "src", raw)
-        audio_filter({"max_duration_s": 60.0}, raw, root / "items" / f"{dataset}.parquet")
+        audio_filter(
+            {"max_duration_s": 60.0, "audio_check": "full"},
+            raw,
+            root / "items" / f"{dataset}.parquet",
+        )
         for i, item in enumerate(read_shard(root / "items" / f"{dataset}.parquet")):
             meta = json.loads(item["metadata"])
             target = TARGETS[category].format(

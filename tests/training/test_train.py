@@ -147,3 +147,26 @@ def test_a_kill_between_the_checkpoint_renames_resumes_from_the_previous_one(
     with caplog.at_level("INFO", logger="alarm.training.checkpoint"):
         _train(settings, tiny_corpus, tmp_path)
     assert "resuming from step 2" in caplog.text
+
+
+def test_a_clip_that_does_not_decode_is_skipped_and_counted(train_settings, tiny_corpus, tmp_path):
+    # audio_check: authors keeps a clip whose first 10 ms decode; if the rest does not, the
+    # training worker skips it (silence, no target) and the run goes on.
+    import pyarrow as pa
+
+    rows = read_shard(tiny_corpus / "train.parquet")
+    broken = tmp_path / "broken_raw.parquet"
+    write_shard([{"audio": b"RIFF but not audio"}], broken, pa.schema([("audio", pa.binary())]))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_shard(
+        [r | {"audio_shard": str(broken), "audio_row": 0} for r in rows],
+        corpus / "train.parquet",
+        INDEX_SCHEMA,
+    )
+    write_shard(
+        read_shard(tiny_corpus / "validation.parquet"), corpus / "validation.parquet", INDEX_SCHEMA
+    )
+    metrics = _train(train_settings(max_steps=2), corpus, tmp_path / "run")
+    assert metrics["steps"] == 2 and metrics["skipped_examples"] == 2 * 4
+    assert metrics["history"][-1]["train_loss"] == 0.0  # no target token

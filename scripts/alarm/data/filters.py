@@ -1,7 +1,10 @@
 """The corpus filters, each a shard stage with its own ledger.
 
 - audio filter (after the raw stage): the clip must decode and be shorter than
-  ``max_duration_s`` (60 s: the authors drop ``duration >= 60``);
+  ``max_duration_s`` (60 s: the authors drop ``duration >= 60``). ``audio_check:
+  authors`` checks as theirs did (the described corpora only, the first 10 ms
+  decoded) and counts what a full decode would have dropped; ``full`` decodes
+  every clip of every corpus;
 - WER filter (HeySQuAD-like spoken instructions): Whisper's transcript of the
   spoken question must be within ``threshold`` WER of the written question;
 - answer-length filter: the target must be ``min..max`` tokens long under the
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,34 +33,66 @@ log = logging.getLogger(__name__)
 
 
 def audio_filter(settings: dict[str, Any], input: str | Path, output: str | Path) -> Ledger:
-    """Keep clips that decode fully to finite samples and last less than ``max_duration_s``."""
-    max_duration = settings["max_duration_s"]
+    """Keep clips that decode and last less than ``max_duration_s`` (see the module)."""
+    max_duration, authors = settings["max_duration_s"], settings["audio_check"] == "authors"
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
         kept, drops = [], []
+        flagged: Counter[str] = Counter()
         for position, row in enumerate(rows):  # rows in raw-shard order: position = row number
-            uid = row["uid"]
-            try:
-                # Decode the whole clip (the authors read only its first 10 ms): a file
-                # truncated mid-stream fails here rather than in a training worker.
-                samples, _ = decode(row.pop("audio"))
-                if not np.isfinite(samples).all():
-                    raise AudioError("audio_nan", "NaN or infinite samples")
-            except AudioError as err:
-                log.warning("%s: %s", uid, err)
-                drops.append(Drop(uid, err.reason, err.detail))
-                continue
+            uid, audio = row["uid"], row.pop("audio")
+            # A full decode finds a file truncated mid-stream, which would otherwise fail
+            # in a training worker.
+            problems = [Drop(uid, *p) for p in [_full_decode_problem(audio)] if p]
             if row["duration"] >= max_duration:
-                drops.append(
-                    Drop(uid, "audio_too_long", f"{row['duration']:.2f} s >= {max_duration} s")
-                )
+                detail = f"{row['duration']:.2f} s >= {max_duration} s"
+                problems.append(Drop(uid, "audio_too_long", detail))
+            if not authors:
+                drop, flags = next(iter(problems), None), []
+            elif row["category"] == "instruction":  # their check never saw these corpora
+                drop, flags = None, problems
+            else:
+                # validate_and_filter_indexes.py: the first 10 ms decoded by their decoder,
+                # duration >= max_duration dropped.
+                first = _first_10_ms_problem(audio)
+                too_long = [p for p in problems if p.reason == "audio_too_long"]
+                drop = Drop(uid, *first) if first else next(iter(too_long), None)
+                flags = [] if drop else problems
+            flagged.update(p.reason for p in flags)
+            if drop:
+                log.warning("%s: %s: %s", uid, drop.reason, drop.detail)
+                drops.append(drop)
                 continue
             kept.append({**row, "audio_shard": str(input), "audio_row": position})
-        return StageOutput(kept, drops)
+        return StageOutput(kept, drops, {FLAGGED: dict(flagged)} if authors else {})
 
     return run_shard_stage(
         stage="audio_filter", input=input, output=output, schema=ITEM_SCHEMA, process=process
     )
+
+
+def _full_decode_problem(audio: bytes) -> tuple[str, str] | None:
+    """(reason, detail) if the whole clip does not decode to finite samples."""
+    try:
+        samples, _ = decode(audio)
+    except AudioError as err:
+        return err.reason, err.detail
+    if not np.isfinite(samples).all():
+        return "audio_nan", "NaN or infinite samples"
+    return None
+
+
+def _first_10_ms_problem(audio: bytes) -> tuple[str, str] | None:
+    """(reason, detail) if torchcodec cannot decode the first 10 ms (the authors' check)."""
+    from torchcodec.decoders import AudioDecoder
+
+    if not audio:
+        return "audio_empty", "the file has no bytes"
+    try:
+        AudioDecoder(audio).get_samples_played_in_range(0, 0.01)
+    except (RuntimeError, ValueError) as err:
+        return "audio_undecodable", f"the first 10 ms: {err}"
+    return None
 
 
 def normalise_for_wer(text: str) -> str:
@@ -85,11 +121,17 @@ def wer_filter(
     audio = {r["uid"]: r["audio"] for r in read_shard(raw, ["uid", "audio"])}
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
-        kept, drops, transcripts = [], [], {}
+        kept, drops, transcripts, heard = [], [], {}, []
+        for row in rows:  # under audio_check: authors no earlier stage decoded these clips
+            try:
+                heard.append((row, load_mono(audio[row["uid"]], 16000, row["uid"])))
+            except AudioError as err:
+                log.warning("%s: %s", row["uid"], err)
+                drops.append(Drop(row["uid"], err.reason, err.detail))
         batch = settings["batch_size"]
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            waves = [load_mono(audio[r["uid"]], 16000, r["uid"]) for r in chunk]
+        for start in range(0, len(heard), batch):
+            chunk = [row for row, _ in heard[start : start + batch]]
+            waves = [wave for _, wave in heard[start : start + batch]]
             feats = processor(waves, sampling_rate=16000, return_tensors="pt").input_features
             with torch.no_grad():
                 ids = model.generate(
@@ -102,7 +144,7 @@ def wer_filter(
                 chunk, processor.batch_decode(ids, skip_special_tokens=True), strict=True
             ):
                 transcripts[row["uid"]] = text
-        for row in rows:
+        for row, _ in heard:
             reference = normalise_for_wer(row["question"])
             if not reference:
                 drops.append(Drop(row["uid"], "empty_reference", "the question has no letters"))

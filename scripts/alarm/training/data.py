@@ -9,10 +9,12 @@ extractor and tokenises the layout; the main process only collates.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from alarm.data.audio import AudioError, decode_mono
@@ -21,6 +23,9 @@ from alarm.files import read_shard
 from alarm.model.encoders import FeatureExtractor
 from alarm.model.layout import Text, piece_ids, training_layout
 from alarm.sharding import stable_hash
+
+log = logging.getLogger(__name__)
+SKIPPED_RATE = 16000  # the silence standing in for a clip that does not decode
 
 
 class DataError(ValueError):
@@ -81,13 +86,19 @@ class ExampleDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         ex = self.examples[i]
+        target, skipped = ex["target"], False
         try:
             mono, sr = decode_mono(
                 self.store.get(ex["audio_shard"], ex["audio_row"]), *self.decoding
             )
         except AudioError as err:
-            raise AudioError(err.reason, f"example {ex['example_id']}: {err.detail}") from err
-        layout = training_layout(self.tokenizer, ex["prompt"], ex["target"])
+            # A clip the corpus kept that this decoder rejects (the authors' audio check
+            # read only its first 10 ms): a second of silence with no target, so the
+            # example adds no loss and every process still steps with the others.
+            log.warning("example %s skipped: %s", ex["example_id"], err)
+            sr = self.decoding[1] or SKIPPED_RATE
+            mono, target, skipped = np.zeros(sr, dtype=np.float32), "", True
+        layout = training_layout(self.tokenizer, ex["prompt"], target)
         return {
             "features": {name: fe(mono, sr) for name, fe in self.extractors.items()},
             "layout": [
@@ -95,6 +106,7 @@ class ExampleDataset(torch.utils.data.Dataset):
                 for piece in layout
             ],
             "group": ex["category"],
+            "skipped": skipped,
         }
 
     def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -105,6 +117,7 @@ class ExampleDataset(torch.utils.data.Dataset):
             },
             "layouts": [it["layout"] for it in items],
             "groups": [it["group"] for it in items],
+            "skipped": sum(it["skipped"] for it in items),
         }
 
 

@@ -167,6 +167,7 @@ class Progress:
     history: list[dict[str, Any]] = field(default_factory=list)
     initial_val_loss: float | None = None
     initial_val_by_group: dict[str, float] = field(default_factory=dict)
+    skipped_examples: int = 0  # training examples whose clip did not decode, all processes
 
 
 def setup(
@@ -325,11 +326,12 @@ def micro_batches_of(run: Setup, step: int) -> int:
 
 def train_step(
     run: Setup, micro_batches: Iterator[dict[str, Any]], t: TrainingSettings, step: int
-) -> tuple[float, int]:
+) -> tuple[float, int, int]:
     """Optimizer step ``step`` (from 0) over its micro-batches: (token-mean loss, samples of
-    all ranks)."""
+    all ranks, examples of all ranks skipped for a clip that did not decode)."""
     acc, device = run.accelerator, run.accelerator.device
     loss_sum, tokens = torch.zeros((), device=device), torch.zeros((), device=device)
+    skipped = torch.zeros((), device=device)
     samples = 0
     n = micro_batches_of(run, step)
     for micro in range(n):
@@ -343,6 +345,7 @@ def train_step(
             acc.backward(backward_loss(loss, count, n, t.loss_normalisation))
         loss_sum += loss.sum().detach()
         tokens += count.sum()
+        skipped += batch["skipped"]
         samples += len(batch["layouts"]) * acc.num_processes
     global_tokens = acc.reduce(tokens, "sum").item()
     if t.loss_normalisation == "effective_batch":
@@ -351,7 +354,8 @@ def train_step(
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
-    return acc.reduce(loss_sum, "sum").item() / max(global_tokens, 1.0), samples
+    loss = acc.reduce(loss_sum, "sum").item() / max(global_tokens, 1.0)
+    return loss, samples, int(acc.reduce(skipped, "sum").item())
 
 
 def log_scalars(writer, step: int, scalars: dict[str, float]) -> None:
@@ -382,6 +386,7 @@ def summarize(
         "train_examples": len(run.train_set),
         "validation_examples": len(run.val_set),
         "samples_per_second": samples_s,
+        "skipped_examples": progress.skipped_examples,
         "history": progress.history,
     }
 
@@ -431,8 +436,9 @@ def train(
     )
     start, samples = time.perf_counter(), 0
     while progress.step < run.total_steps:
-        train_loss, step_samples = train_step(run, micro_batches, t, progress.step)
+        train_loss, step_samples, skipped = train_step(run, micro_batches, t, progress.step)
         progress.step += 1
+        progress.skipped_examples += skipped
         samples += step_samples
         lr = run.scheduler.get_last_lr()[0]
         bar.update(1)
