@@ -309,8 +309,10 @@ def part_generate(scale_name: str, root: Path, backend_name: str, prompts: str) 
         length, budget, limit = scale.prompt_tokens, -1, scale.new_tokens
         engine = join_engine(knobs.get("engine", {}), settings)
     else:
-        inference = InferenceSettings.from_dict(
-            inference_settings(config) | inference_knobs(config) | {"backend": backend_name}
+        inference = InferenceSettings.from_dict(  # seeded: paper.yaml's run is not (run_eval.sh)
+            inference_settings(config)
+            | inference_knobs(config)
+            | {"backend": backend_name, "seed": 0}
         )
         backend, _ = inference_backend(inference, str(rlm), device(), load_tokenizer(rlm))
         sampling, n = inference.sampling, scale.embed_requests
