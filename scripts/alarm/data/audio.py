@@ -122,11 +122,13 @@ def decode_mono(data: bytes, decoder: str, sample_rate: int | None) -> tuple[np.
 
 def load_mono(data: bytes, target_sr: int, uid: str = "") -> np.ndarray:
     """Decode, downmix and resample a clip; NaN or infinite samples are an error naming ``uid``."""
-    waveform, sr = decode(data)
-    mono = resample(to_mono(waveform), sr, target_sr).astype(np.float32, copy=False)
-    if not np.isfinite(mono).all():
-        raise AudioError("audio_nan", f"{uid or 'clip'} has NaN or infinite samples")
-    return mono
+    try:
+        mono, sr = decode_mono(data, "soundfile", None)
+    except AudioError as err:
+        if err.reason != "audio_nan":
+            raise
+        raise AudioError("audio_nan", f"{uid or 'clip'} has NaN or infinite samples") from err
+    return resample(mono, sr, target_sr).astype(np.float32, copy=False)
 
 
 def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
