@@ -11,8 +11,9 @@ SNAKEMAKE := $(VENV)/bin/snakemake
 # Debian packages: espeak-ng speaks the synthetic corpus; slurm-wlm and munge run the real
 # SLURM cluster the cluster tests start; bubblewrap runs the tests' Apptainer stand-in
 # (tests/workflow/fake_apptainer.py); ffmpeg and p7zip unpack some source corpora; curl
-# makes the URL downloads (and their tests); zip writes a converter test's split archive.
-APT_PACKAGES := python3-venv espeak-ng slurm-wlm munge bubblewrap ffmpeg p7zip-full curl zip
+# makes the URL downloads (and their tests); zip writes a converter test's split archive;
+# headless chromium reads the dashboard in the monitoring test.
+APT_PACKAGES := python3-venv espeak-ng slurm-wlm munge bubblewrap ffmpeg p7zip-full curl zip chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all workflow install install-host test test-fast lint

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "alarm"
 
 LAYERS = [
     {"config", "specs", "files", "sharding", "ledger", "stage", "tokenizer", "cluster"}
-    | {"fetch", "images", "texts", "preflight", "imports"},
+    | {"fetch", "images", "texts", "preflight", "imports", "progress", "dashboard"},
     {"data"},
     {"model"},
     {"generation", "training"},  # neither imports the other

@@ -1,4 +1,5 @@
-"""The ``alarm`` command: one subcommand per stage of :mod:`alarm.registry`.
+"""The ``alarm`` command: one subcommand per stage of :mod:`alarm.registry`, and the
+tools that watch a run (``progress``, ``dashboard``), which are no stage.
 
 Every stage runs without Snakemake too: give it its paths and either the
 ``--settings``/``--knobs`` JSON a rule passes, or ``--configfile`` (the command
@@ -13,6 +14,7 @@ import logging
 import os
 import sys
 
+from alarm import dashboard, progress
 from alarm.config import ConfigError
 from alarm.data.sources.download import CredentialError
 from alarm.fetch import FetchError
@@ -23,6 +25,11 @@ log = logging.getLogger("alarm")
 # Every job, and the processes vLLM spawns from it (which import this module again), start
 # without the scikit-learn import transformers would make (alarm.imports).
 skip_scikit_learn_in_transformers()
+
+
+# Tools that read a run rather than make a part of it; each also runs on the login node
+# with the host environment (`PYTHONPATH=scripts .venv/bin/python -m alarm.<tool>`).
+TOOLS = {"progress": progress, "dashboard": dashboard}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--settings", help="the stage's settings as JSON (rules pass this)")
             p.add_argument("--knobs", help="the stage's run knobs as JSON (rules pass this)")
         p.set_defaults(stage=stage)
+    for name, tool in TOOLS.items():
+        p = sub.add_parser(name, help=tool.__doc__.split("\n\n")[0].split(": ", 1)[1])
+        tool.add_arguments(p)
+        p.set_defaults(tool=tool)
     return parser
 
 
@@ -75,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if "tool" in ns:
+        return ns.tool.run(ns)
     try:
         invocation = resolve(ns.stage, ns)
         use_threads(invocation.threads)

@@ -11,7 +11,7 @@ PAPER_STAGES = {
     "audio_filter", "generate_prompts", "generate_r0", "self_rephrase", "instruction_responses",
     "wer_filter", "answer_length_filter", "train_val_split", "corpus_index", "corpus_stats",
     "train_model", "download_benchmark", "convert_benchmark", "benchmark_generate",
-    "score_benchmark", "report", "check_ledgers", "fetch_author_texts",
+    "score_benchmark", "report", "progress", "check_ledgers", "fetch_author_texts",
 }  # fmt: skip
 # The stages whose instructions are texts (alarm.texts): ours, or the authors' in the paper run.
 TEXT_STAGES = {"generate_r0", "self_rephrase", "benchmark_generate"}

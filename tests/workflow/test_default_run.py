@@ -20,7 +20,8 @@ EVALUATED = CONFIG["evaluation"]["models"]
 DESCRIBED = sorted(d for d, s in CONFIG["datasets"].items() if s["category"] != "instruction")
 # Everything downstream of the corpus index: trained models, benchmark answers, the report.
 AFTER_THE_INDEX = (
-    {("corpus_index", ()), ("corpus_stats", ()), ("report", ()), ("check_ledgers", ())}
+    {("corpus_index", ()), ("corpus_stats", ()), ("report", ()), ("progress", ())}
+    | {("check_ledgers", ())}
     | {("all", ())}
     | {("train_model", (("model", m),)) for m in TRAINED}
     | {("benchmark_generate", (("benchmark", "synthetic"), ("model", m), ("shard", "00000")))

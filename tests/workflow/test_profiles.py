@@ -319,3 +319,27 @@ def test_a_cluster_that_cancels_preempted_jobs_is_warned_of_before_submission():
     assert "PreemptMode=CANCEL" in preemption_warning("PreemptMode             = CANCEL\n")
     assert preemption_warning("PreemptMode             = REQUEUE\n") is None
     assert preemption_warning(None) is None  # no scontrol: nothing to say
+
+
+def test_the_monitor_settings_are_the_plugins_own():
+    """The efficiency report is on in the site profile, with keys the SLURM plugin declares;
+    each profile's dashboard switch (commented out) names installed logger plugins and
+    their settings."""
+    import dataclasses
+    import re
+
+    from snakemake_executor_plugin_slurm import ExecutorSettings
+    from snakemake_logger_plugin_panoptes import LogHandlerSettings
+
+    h200 = _profile("slurm-h200")
+    plugin_keys = {
+        f"slurm-{f.name.replace('_', '-')}" for f in dataclasses.fields(ExecutorSettings)
+    }
+    assert h200["slurm-efficiency-report"] is True
+    assert {k for k in h200 if k.startswith("slurm-efficiency")} <= plugin_keys
+    panoptes_keys = {f"logger-panoptes-{f.name}" for f in dataclasses.fields(LogHandlerSettings)}
+    for name in ("local", "slurm-h200"):
+        text = (REPO / "config" / "profiles" / name / "config.yaml").read_text()
+        switch = yaml.safe_load("\n".join(re.findall(r"^# (logger\S*: .*)$", text, re.M)))
+        assert switch["logger"] == ["panoptes"] and "logger" not in _profile(name), name
+        assert set(switch) - {"logger"} <= panoptes_keys, name

@@ -22,7 +22,16 @@ import pyarrow.parquet as pq
 import pytest
 from local_slurm import cluster_arguments, local_slurm, missing_requirements
 from safetensors.torch import load_file
-from workflow_helpers import SNAKEFILE, check_ledgers, copy_outputs, snakemake
+from workflow_helpers import (
+    CI_ARGS,
+    REPO,
+    SNAKEFILE,
+    check_ledgers,
+    copy_outputs,
+    dashboard,
+    get_json,
+    snakemake,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +175,6 @@ def test_rules_a_partition_cannot_run_are_named_before_any_submission(cluster, t
     import os
 
     import yaml
-    from workflow_helpers import REPO
 
     profile = tmp_path / "site"
     profile.mkdir()
@@ -198,3 +206,38 @@ def test_rules_a_partition_cannot_run_are_named_before_any_submission(cluster, t
     said = launch.stderr + launch.stdout
     assert "rule collect would retry with 12000 MB, partition 'short' grants at most 8000" in said
     assert "minutes" not in said.split("the run cannot start")[1].split("\n\n")[0]
+
+
+def test_the_monitor_switches_work_with_the_slurm_executor(cluster, tmp_path):
+    """The README's "Monitor" switches on a SLURM launch: the launch reports to the
+    dashboard (panoptes), the rich terminal view (snakemake-logger-plugin-rich) draws it,
+    and the plugin's efficiency report runs at its end. The test cluster keeps no
+    accounting (no slurmdbd), so sacct has nothing and the report says so instead of
+    writing its CSV; a site with accounting gets it."""
+    del cluster
+    target = "results/corpus/raw/synthetic_music/00000.parquet"
+    with dashboard(tmp_path, tmp_path / "panoptes.db") as url:
+        launch = snakemake(
+            target,
+            "--profile",
+            str(REPO / "config/profiles/slurm-ci"),
+            "--logger",
+            "panoptes",
+            "rich",
+            "--logger-panoptes-address",
+            url,
+            "--slurm-efficiency-report",
+            "--slurm-efficiency-report-path",
+            "logs/slurm",
+            *CI_ARGS,
+            workdir=tmp_path,
+        )
+        (workflow,) = get_json(f"{url}/api/workflows")["workflows"]
+    said = launch.stdout + launch.stderr
+    assert (tmp_path / target).exists()
+    # make_synthetic_corpus and collect, submitted to SLURM and reported as they finished.
+    assert workflow["status"] == "Done" and workflow["jobs_done"] == workflow["jobs_total"] == 2
+    # rich's own drawing: its job table and its end-of-workflow rule, not the default log.
+    assert "Workflow Finished" in said and "collect" in said, said[-3000:]
+    assert "Finished jobid" not in said  # the default handler's line: rich replaced it
+    assert "Failed to retrieve job data" in said or "No job data found" in said, said[-3000:]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+from alarm import progress
 from alarm.generation.vllm_backend import first_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,16 +96,8 @@ def tiny(*roles):
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, wildcards) of every job a `snakemake -n` output plans."""
-    jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
-        head = re.match(r"(?:local)?rule (\w+):", block.strip())
-        if not head:
-            continue
-        wildcards = re.search(r"wildcards: (.*)", block)
-        pairs = dict(p.split("=", 1) for p in wildcards[1].split(", ")) if wildcards else {}
-        jobs.append((head[1], pairs))
-    return jobs
+    """(rule, wildcards) of every job a `snakemake -n` output plans (alarm progress's reading)."""
+    return [(job.rule, job.wildcards) for job in progress.planned_jobs(dry_run_output)]
 
 
 # Outputs the rules declare with directory().
@@ -165,3 +162,39 @@ def copy_outputs(run: Path, workdir: Path, redo: tuple[str, ...] = ()) -> None:
     now = time.time()
     for path in [workdir / R, *(workdir / R).rglob("*")]:
         os.utime(path, (now, now), follow_symlinks=False)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@contextlib.contextmanager
+def dashboard(workdir: Path, database: Path):
+    """`alarm dashboard` (panoptes) on a free local port, started in ``workdir``: its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = ["dashboard", "--port", str(port), "--database", str(database)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "alarm.cli", *command],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert get_json(f"{url}/api/service-info")["status"] == "running"
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "panoptes did not answer within 60 s"
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

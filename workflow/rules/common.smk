@@ -1,4 +1,5 @@
 # Configuration, wildcard values and input functions; rules only wire.
+import contextlib
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from snakemake.io import strip_wildcard_constraints
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+from alarm import progress
 from alarm.benchmarks.extract import EXTRACTION_MODES
 from alarm.cluster import (
     Request,
@@ -47,6 +49,23 @@ validate(config, "../schemas/config.schema.yaml")
 check_references(config)
 
 REPO = Path(workflow.basedir).parent
+
+
+def write_progress(table, plot, log):
+    """What `progress` runs: `alarm progress` in this process (which holds Snakemake),
+    its dry runs given this launch's Snakefile, config files and deployment, so that they
+    judge each job as this launch does."""
+    launch = ["--snakefile", str(workflow.main_snakefile)]
+    if workflow.overwrite_configfiles:
+        launch += ["--configfile", *map(str, workflow.overwrite_configfiles)]
+    if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method:
+        launch += ["--sdm", "apptainer"]
+    with open(log, "w") as said, contextlib.redirect_stderr(said):
+        failed = progress.main(["--output", table, "--png", plot, "--", *launch])
+    if failed:
+        raise WorkflowError(f"alarm progress failed: see {log}")
+
+
 DATASETS = sorted(config["datasets"])
 DESCRIBED = [d for d in DATASETS if config["datasets"][d]["category"] != "instruction"]
 INSTRUCTION = [
