@@ -29,3 +29,24 @@ def test_make_install_host_plans_the_paper_dag_without_apt_or_torch(tmp_path):
     )  # fmt: skip
     assert plan.returncode == 0, plan.stderr[-3000:]
     assert "rule train_model:" in plan.stdout
+    # The monitor on the login node (README "Monitor"), from this set alone: alarm
+    # progress's plan and account of the paper run, its plot, and the dashboard's server.
+    monitor = slurm_env() | {"PYTHONPATH": str(REPO / "scripts")}
+    paper = ["--", "--configfile", str(REPO / "config/paper.yaml")]
+    progress = [python, "-m", "alarm.progress", "--directory", tmp_path / "run"]
+    asked = subprocess.run(
+        [*progress, "--plan", *paper], capture_output=True, text=True, env=monitor
+    )
+    assert asked.returncode == 0, asked.stderr[-3000:]
+    assert "| train/train_model | 7 | 4 | 4320 | 2016.0 |" in asked.stdout
+    account = subprocess.run(
+        [*progress, "--png", tmp_path / "progress.png", *paper],
+        capture_output=True, text=True, env=monitor,
+    )  # fmt: skip
+    assert account.returncode == 0, account.stderr[-3000:]
+    assert "| train/train_model | 0 | 0 | 0 | 7 |" in account.stdout
+    assert "Projected end: unknown." in account.stdout
+    assert (tmp_path / "progress.png").read_bytes()[:4] == b"\x89PNG"
+    plugins = "import snakemake_logger_plugin_panoptes, snakemake_logger_plugin_rich"
+    subprocess.run([python, "-c", plugins], check=True)
+    assert (venv / "bin" / "panoptes").exists()
