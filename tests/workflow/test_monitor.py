@@ -53,6 +53,10 @@ def test_the_finished_default_run_has_every_rule_done_and_nothing_left(default_r
     assert all(r["running"] == r["failed"] == r["to_go"] == 0 for r in rules.values())
     assert all(r["median_s"] is not None and r["disk_bytes"] > 0 for r in rules.values())
     assert account["eta_s"] == 0 and account["total"]["work_left_s"] == 0
+    # Its plan: the same jobs, none asking for a GPU (config/config.yaml resources).
+    plan = {p["rule"]: p for p in json.loads(progress(default_run, "--plan", "--json").stdout)}
+    assert {r: p["jobs"] for r, p in plan.items()} == {r: n["done"] for r, n in rules.items()}
+    assert sum(p["gpu_hours"] for p in plan.values()) == 0
     # The run's own account, drawn by its last rule, then in the HTML report (below).
     table = (default_run / "results/report/progress.md").read_text()
     assert "| train/train_model | 7 | 0 | 0 | 0 |" in table
