@@ -91,7 +91,9 @@ def test_the_projection_is_the_work_left_at_each_rules_pace_over_the_concurrency
         "Error in rule generate_r0:\n    jobid: 12\n"
         f"    output: {', '.join(failed.outputs)}\n    log: x.log\n\nShutting down\n"
     )
-    snakemake_record(tmp_path / ".snakemake/incomplete", running.outputs[0], {})
+    snakemake_record(
+        tmp_path / ".snakemake/incomplete", running.outputs[0], {"external_jobid": "4242"}
+    )
     (tmp_path / ".snakemake/locks").mkdir()
     (tmp_path / ".snakemake/locks/0.output.lock").touch()
 
@@ -112,6 +114,16 @@ def test_the_projection_is_the_work_left_at_each_rules_pace_over_the_concurrency
     text = progress.progress_markdown(p)
     assert "| train/train_model | 2 | 0 | 0 | 5 | 10 min | 10 min | 1.33 |" in text
     assert f"{D / R:.2f} at a time" in text
+    # Which jobs failed, where their log is; which run, as which SLURM job.
+    named = lambda job: ", ".join(f"{k}={v}" for k, v in job.wildcards.items())  # noqa: E731
+    assert (
+        f"Failed (1):\n- generate_r0 {named(failed)}: rule generate_r0 failed; its log: x.log\n"
+        in text
+    )
+    assert f"Running (1):\n- generate_r0 {named(running)}: SLURM job 4242\n" in text
+    assert progress.progress_json(p)["running"] == [
+        {"rule": "generate_r0", "wildcards": running.wildcards, "slurm_job": "4242"}
+    ]
 
     # A rule none of whose jobs has finished: its time left, and so the end, are unknown.
     for job in by_rule["self_rephrase"][:2]:

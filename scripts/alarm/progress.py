@@ -14,9 +14,9 @@ No monitor has this (panoptes shows the jobs of the launches it saw, SLURM's too
 jobs of the queue): a projection of the time left from measured durations, and the
 GPU-hours a configuration asks for before it is launched (``--plan``).
 
-Standard library, PyYAML and matplotlib only: it runs on the login node with the host
-environment (``PYTHONPATH=scripts .venv/bin/python -m alarm.progress``) as well as
-``alarm progress`` in the CPU environment.
+The standard library, alarm.cluster, Snakemake and matplotlib only: it runs on the login
+node with the host environment (``PYTHONPATH=scripts .venv/bin/python -m alarm.progress``)
+as well as ``alarm progress`` in the CPU environment.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from alarm.cluster import explain_failures
 
 REPO = Path(__file__).resolve().parents[2]
 RULE_FILES = REPO / "workflow" / "rules"
@@ -134,16 +136,27 @@ def records(folder: Path) -> dict[str, dict]:
     return found
 
 
-def failures(log_folder: Path) -> dict[str, float]:
-    """Outputs of the jobs a launch's log reports under "Error in rule", each with the
-    time of the last launch that did (its log's last write)."""
-    failed: dict[str, float] = {}
+@dataclass
+class Failure:
+    """A job's last logged failure: when (its launch log's last write) and what it says
+    (one line: its log, or the SLURM job and what to change)."""
+
+    at: float
+    said: str
+
+
+def failures(log_folder: Path) -> dict[str, Failure]:
+    """The last failure each launch's log reports under "Error in rule", by output."""
+    failed: dict[str, Failure] = {}
     for log in sorted(log_folder.glob("*.snakemake.log")) if log_folder.is_dir() else []:
+        at = log.stat().st_mtime
         for block in re.split(r"\n(?=\S)", log.read_text(errors="replace")):
             output = re.search(r"^ {4}output: (.*)$", block, re.M)
             if block.startswith("Error in rule ") and output:
+                said = "; ".join(explain_failures(block))
                 for path in output[1].split(", "):
-                    failed[path] = max(failed.get(path, 0.0), log.stat().st_mtime)
+                    if path not in failed or failed[path].at <= at:
+                        failed[path] = Failure(at, said)
     return failed
 
 
@@ -219,6 +232,8 @@ class Progress:
     concurrency: float | None  # jobs running at once on average, so far
     eta_s: float | None  # projected seconds to the end; None: unknown
     assumptions: list[str]
+    failed: list[dict] = field(default_factory=list)  # rule, wildcards, what its log says
+    running: list[dict] = field(default_factory=list)  # rule, wildcards, its SLURM job
 
     def total(self) -> RuleProgress:
         total = RuleProgress("total", "")
@@ -256,13 +271,14 @@ def account(
     now = time.time() if now is None else now
     dot = workdir / ".snakemake"
     metadata = records(dot / "metadata")
-    started = set(records(dot / "incomplete"))
+    started = records(dot / "incomplete")  # {"external_jobid": the SLURM job, if any}
     locked = any((dot / "locks").glob("*.lock")) if (dot / "locks").is_dir() else False
     failed = failures(dot / "log")
     families = rule_families()
 
     rules: dict[str, RuleProgress] = {}
     finished: list[Finished] = []
+    failed_jobs, running_jobs = [], []
     for job in jobs:
         r = rules.setdefault(job.rule, RuleProgress(job.rule, families.get(job.rule, "other")))
         r.disk_bytes += disk_bytes([workdir / o for o in job.outputs])
@@ -276,14 +292,22 @@ def account(
             seconds = end - record["starttime"]
         if seconds is not None and end is not None:
             finished.append(Finished(job.rule, end, seconds, job.gpus, job.cpus))
+        marker = next((started[o] for o in job.outputs if o in started), None)
+        failure = max(
+            (failed[o] for o in job.outputs if o in failed), key=lambda f: f.at, default=None
+        )
+        named = {"rule": job.rule, "wildcards": job.wildcards}
         if job.key not in to_go:
             r.done += 1
-        elif locked and started.intersection(job.outputs):
+        elif marker is not None and locked:
             r.running += 1
-        elif max((failed.get(o, 0.0) for o in job.outputs), default=0.0) > (end or 0.0):
+            running_jobs.append(named | {"slurm_job": marker.get("external_jobid")})
+        elif failure is not None and failure.at > (end or 0.0):
             r.failed += 1  # its last attempt failed after its last finish
-        elif started.intersection(job.outputs):
-            r.failed += 1  # a launch died with it unfinished
+            failed_jobs.append(named | {"said": failure.said})
+        elif marker is not None:
+            r.failed += 1
+            failed_jobs.append(named | {"said": "a launch stopped while it ran (rerun it)"})
         else:
             r.to_go += 1
 
@@ -301,7 +325,7 @@ def account(
         r.gpu_hours = sum(f.gpus * f.seconds for f in by_rule[r.rule]) / 3600
         r.cpu_hours = sum(f.cpus * f.seconds for f in by_rule[r.rule]) / 3600
     progress = Progress(str(workdir), now, sorted(rules.values(), key=order), finished,
-                        concurrency, None, [])  # fmt: skip
+                        concurrency, None, [], failed_jobs, running_jobs)  # fmt: skip
     work_left = progress.total().work_left_s
     if work_left is not None and (work_left == 0 or concurrency):
         progress.eta_s = work_left / concurrency if work_left else 0.0
@@ -401,6 +425,9 @@ def size(n: int) -> str:
     raise AssertionError
 
 
+LISTED = 20  # failed and running jobs named in the Markdown account
+
+
 def progress_markdown(p: Progress) -> str:
     lines = [
         f"# Progress of {p.workdir} at {time.strftime('%Y-%m-%d %H:%M', time.localtime(p.at))}",
@@ -426,6 +453,17 @@ def progress_markdown(p: Progress) -> str:
     )
     lines += ["", f"Projected end: {end}.", "", "Assumed:"]
     lines += [f"- {a}" for a in p.assumptions]
+    for title, jobs, what in [
+        ("Failed", p.failed, lambda j: j["said"]),
+        ("Running", p.running, lambda j: f"SLURM job {j['slurm_job']}" if j["slurm_job"] else ""),
+    ]:
+        if jobs:
+            lines += ["", f"{title} ({len(jobs)}):"]
+            for job in jobs[:LISTED]:
+                wildcards = ", ".join(f"{k}={v}" for k, v in job["wildcards"].items())
+                lines.append(f"- {job['rule']} {wildcards}: {what(job)}".rstrip(": "))
+            if len(jobs) > LISTED:
+                lines.append(f"- and {len(jobs) - LISTED} more (--json lists them all)")
     return "\n".join(lines) + "\n"
 
 
@@ -438,6 +476,8 @@ def progress_json(p: Progress) -> dict:
         "concurrency": p.concurrency,
         "eta_s": p.eta_s,
         "assumptions": p.assumptions,
+        "failed": p.failed,
+        "running": p.running,
     }
 
 
