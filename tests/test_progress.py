@@ -137,3 +137,12 @@ def test_the_projection_is_the_work_left_at_each_rules_pace_over_the_concurrency
     png = tmp_path / "progress.png"
     progress.plot(p, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_launch_that_cannot_be_planned_is_one_message(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("no_such_key: 1\n")
+    assert progress.main(["--directory", str(tmp_path), "--", *PAPER, str(bad)]) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("alarm progress: the dry run failed") and "Traceback" not in said
+    assert "no_such_key" in said  # the schema's own words, from the dry run

@@ -108,8 +108,10 @@ def dry_run(snakemake_args: list[str], workdir: Path, forceall: bool) -> list[Pl
         command.append("--forceall")
     done = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     if done.returncode != 0:
-        said = done.stdout[-3000:] + done.stderr[-3000:]
-        raise DryRunError(f"the dry run failed ({' '.join(command[1:])}):\n{said}")
+        lines = (done.stdout + done.stderr).splitlines()
+        errors = [i for i, line in enumerate(lines) if re.match(r"\w*(Error|Exception)\b", line)]
+        said = "\n".join(lines[errors[-1] : errors[-1] + 12] if errors else lines[-12:])
+        raise DryRunError(f"the dry run failed ({' '.join(command[3:])}):\n{said}")
     return [j for j in planned_jobs(done.stdout) if j.rule != "all"]
 
 
