@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_rules.py [WORKDIR]       # default: the checkout's run
     .venv/bin/python bench/bench_rules.py WORKDIR --jobs 10
 
-Reads ``logs/<rule>/**/*.tsv`` (Snakemake's benchmark files: wall seconds, CPU seconds,
+Reads ``benchmarks/<rule>/**/*.tsv`` (Snakemake's benchmark files: wall seconds, CPU seconds,
 peak RSS) under the working directory of a finished run and prints, per rule, the jobs,
 their wall and CPU seconds (total, median, longest) and the largest peak memory, then
 the slowest jobs. The suite's slowest tests are in every `make test` (pytest's
@@ -23,17 +23,17 @@ REPO = Path(__file__).resolve().parents[1]
 def read_benchmarks(workdir: Path) -> list[dict]:
     """One row per job: rule, job (the file's path below the rule), wall s, CPU s, MB."""
     jobs = []
-    for path in sorted((workdir / "logs").glob("*/**/*.tsv")):
+    for path in sorted((workdir / "benchmarks").glob("*/**/*.tsv")):
         with path.open() as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
         if not rows or "cpu_time" not in rows[-1]:
             continue
         last = rows[-1]  # a job benchmarked with repeats: its last run
-        rule = path.relative_to(workdir / "logs").parts[0]
+        rule = path.relative_to(workdir / "benchmarks").parts[0]
         jobs.append(
             {
                 "rule": rule,
-                "job": str(path.relative_to(workdir / "logs" / rule).with_suffix("")),
+                "job": str(path.relative_to(workdir / "benchmarks" / rule).with_suffix("")),
                 "wall": float(last["s"]),
                 "cpu": float(last["cpu_time"]),
                 "rss": float(last["max_rss"]) if last["max_rss"] not in ("", "-") else 0.0,
@@ -49,7 +49,7 @@ def main() -> None:
     a = parser.parse_args()
     jobs = read_benchmarks(a.workdir)
     if not jobs:
-        raise SystemExit(f"no benchmark files under {a.workdir / 'logs'}: run the workflow first")
+        raise SystemExit(f"no benchmark files under {a.workdir / 'benchmarks'}: run the workflow first")
     by_rule: dict[str, list[dict]] = {}
     for job in jobs:
         by_rule.setdefault(job["rule"], []).append(job)

@@ -32,6 +32,6 @@ def default_run_copy(default_run, tmp_path) -> Path:
     """A copy of the default run (its outputs, logs and Snakemake records, with every file's
     time), for a test that changes it; not what other tests add beside them."""
     copy = tmp_path / "run"
-    for part in ("results", "logs", ".snakemake"):
+    for part in ("results", "logs", "benchmarks", ".snakemake"):
         shutil.copytree(default_run / part, copy / part, symlinks=True)
     return copy

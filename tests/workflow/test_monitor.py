@@ -84,7 +84,7 @@ def test_a_partly_undone_run_shows_what_is_left_and_when_it_ends(default_run_cop
     # left over the concurrency observed.
     measured = [
         benchmark_seconds(path)
-        for path in (run / "logs/benchmark_generate/synthetic").glob("*/00000.tsv")
+        for path in (run / "benchmarks/benchmark_generate/synthetic").glob("*/00000.tsv")
     ]
     assert len(measured) == 8
     assert generate["work_left_s"] == pytest.approx(2 * statistics.fmean(measured))

@@ -53,7 +53,7 @@ rule benchmark_generate:
     log:
         "logs/benchmark_generate/{benchmark}/{model}/{shard}.log",
     benchmark:
-        "logs/benchmark_generate/{benchmark}/{model}/{shard}.tsv"
+        "benchmarks/benchmark_generate/{benchmark}/{model}/{shard}.tsv"
     wildcard_constraints:
         model=alternatives(EVALUATED),
     container:

@@ -10,7 +10,7 @@ rule make_tiny_model:
     log:
         "logs/make_tiny_model/{role}.log",
     benchmark:
-        "logs/make_tiny_model/{role}.tsv"
+        "benchmarks/make_tiny_model/{role}.tsv"
     wildcard_constraints:
         role=alternatives(TINY),
     container:
@@ -59,7 +59,7 @@ rule make_synthetic_corpus:
     log:
         "logs/make_synthetic_corpus/make_synthetic_corpus.log",
     benchmark:
-        "logs/make_synthetic_corpus/make_synthetic_corpus.tsv"
+        "benchmarks/make_synthetic_corpus/make_synthetic_corpus.tsv"
     container:
         image("data")
     resources:
@@ -105,7 +105,7 @@ rule generate_corpus:
     log:
         "logs/generate_corpus/{dataset}.log",
     benchmark:
-        "logs/generate_corpus/{dataset}.tsv"
+        "benchmarks/generate_corpus/{dataset}.tsv"
     wildcard_constraints:
         dataset=alternatives(GENERATED),
     container:
@@ -131,7 +131,7 @@ rule collect:
     log:
         "logs/collect/{dataset}/{shard}.log",
     benchmark:
-        "logs/collect/{dataset}/{shard}.tsv"
+        "benchmarks/collect/{dataset}/{shard}.tsv"
     container:
         image("data")
     threads: stage_threads("collect")
@@ -155,7 +155,7 @@ rule audio_filter:
     log:
         "logs/audio_filter/{dataset}/{shard}.log",
     benchmark:
-        "logs/audio_filter/{dataset}/{shard}.tsv"
+        "benchmarks/audio_filter/{dataset}/{shard}.tsv"
     container:
         image("data")
     threads: stage_threads("audio_filter")

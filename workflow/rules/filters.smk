@@ -12,7 +12,7 @@ rule wer_filter:
     log:
         "logs/wer_filter/{dataset}/{shard}.log",
     benchmark:
-        "logs/wer_filter/{dataset}/{shard}.tsv"
+        "benchmarks/wer_filter/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(WER_FILTERED),
     container:
@@ -42,7 +42,7 @@ rule answer_length_filter:
     log:
         "logs/answer_length_filter/{dataset}/{shard}.log",
     benchmark:
-        "logs/answer_length_filter/{dataset}/{shard}.tsv"
+        "benchmarks/answer_length_filter/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(DESCRIBED),
     container:

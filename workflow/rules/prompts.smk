@@ -12,7 +12,7 @@ rule generate_prompts:
     log:
         "logs/generate_prompts/{dataset}/{shard}.log",
     benchmark:
-        "logs/generate_prompts/{dataset}/{shard}.tsv"
+        "benchmarks/generate_prompts/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(DESCRIBED),
     container:

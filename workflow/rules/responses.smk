@@ -14,7 +14,7 @@ rule generate_r0:
     log:
         "logs/generate_r0/{dataset}/{shard}.log",
     benchmark:
-        "logs/generate_r0/{dataset}/{shard}.tsv"
+        "benchmarks/generate_r0/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(DESCRIBED),
     container:
@@ -45,7 +45,7 @@ rule self_rephrase:
     log:
         "logs/self_rephrase/{dataset}/{shard}.log",
     benchmark:
-        "logs/self_rephrase/{dataset}/{shard}.tsv"
+        "benchmarks/self_rephrase/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(DESCRIBED),
     container:
@@ -79,7 +79,7 @@ rule instruction_responses:
     log:
         "logs/instruction_responses/{dataset}/{shard}.log",
     benchmark:
-        "logs/instruction_responses/{dataset}/{shard}.tsv"
+        "benchmarks/instruction_responses/{dataset}/{shard}.tsv"
     wildcard_constraints:
         dataset=alternatives(INSTRUCTION),
     container:

@@ -28,7 +28,7 @@ rule train_model:
     log:
         "logs/train_model/{model}.log",
     benchmark:
-        "logs/train_model/{model}.tsv"
+        "benchmarks/train_model/{model}.tsv"
     wildcard_constraints:
         model=alternatives(SINGLE_NODE),
     # A time limit, preemption or lost node costs the steps since the last checkpoint.
