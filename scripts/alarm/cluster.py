@@ -9,6 +9,7 @@ account or a partition before anything is submitted.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +233,43 @@ def partition_of(scontrol_partition: str | None, sinfo_memory: str | None) -> Pa
     if nodes:
         limits.append(max(nodes))
     return Partition(max_time, min(limits) if limits else None)
+
+
+# --- asking SLURM: the workflow's checks before a launch ---------------------------------
+
+
+def ask_slurm(*command: str) -> str | None:
+    """What a SLURM client command prints, or None where it cannot say (a controller that
+    is down makes the clients retry for 10 to 60 s: no answer in 20 s is none)."""
+    try:
+        return subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=20
+        ).stdout
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return None
+
+
+def offered_gres() -> str | None:
+    """The GRES the cluster's nodes offer (``gpu:<model>:8`` lines)."""
+    return ask_slurm("sinfo", "-h", "-o", "%G")
+
+
+def slurm_config() -> str | None:
+    return ask_slurm("scontrol", "show", "config")
+
+
+def partition_limits(names: Iterable[str]) -> dict[str, Partition | None] | None:
+    """Each named partition's limits; None where no SLURM answers (a dry run away from
+    the cluster: no limits to compare)."""
+    if ask_slurm("sinfo", "-h", "-o", "%P") is None:
+        return None
+    return {
+        name: partition_of(
+            ask_slurm("scontrol", "show", "partition", name, "-o"),
+            ask_slurm("sinfo", "-h", "-p", name, "-o", "%m"),
+        )
+        for name in names
+    }
 
 
 def limit_problems(

@@ -2,7 +2,6 @@
 import contextlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,9 +22,11 @@ from alarm.cluster import (
     host_environment_problems,
     image_problems,
     limit_problems,
-    partition_of,
+    offered_gres,
+    partition_limits,
     preemption_warning,
     profile_problems,
+    slurm_config,
 )
 from alarm.config import check_references, moving_revisions, training_settings
 from alarm.data.sources import GENERATED as GENERATED_CORPORA
@@ -120,8 +121,8 @@ def check_run():
     problems = profile_problems(executor, defaults, per_rule)
     if executor == "slurm":
         models = [r["gpu_model"] for r in per_rule.values() if "gpu_model" in r]
-        problems += gpu_model_problems(models, ask_slurm("sinfo", "-h", "-o", "%G"))
-        warning = preemption_warning(ask_slurm("scontrol", "show", "config"))
+        problems += gpu_model_problems(models, offered_gres())
+        warning = preemption_warning(slurm_config())
         if warning:
             logger.warning(f"Warning: {warning}")
     for moving in moving_revisions(config):
@@ -203,20 +204,12 @@ def check_site():
                 int(given.get("mem_mb", requested(mem, attempts))),
             )
         )
-    # No SLURM to ask (a dry run away from the cluster): no limits to compare.
-    slurm = ask_slurm("sinfo", "-h", "-o", "%P") is not None
-    partitions = {
-        p: partition_of(
-            ask_slurm("scontrol", "show", "partition", p, "-o"),
-            ask_slurm("sinfo", "-h", "-p", p, "-o", "%m"),
-        )
-        for p in {r.partition for r in requests if slurm}
-    }
+    partitions = partition_limits({r.partition for r in requests})
     per_rule = {
         name: {k: v.raw for k, v in res.items()} for name, res in overrides.items()
     }
     problems = profile_problems("slurm", defaults, per_rule)
-    if slurm:
+    if partitions is not None:
         problems += limit_problems(
             [r for r in requests if "CHANGE_ME" not in r.partition], partitions
         )
@@ -234,17 +227,6 @@ def requested(resource, attempt):
     if resource is None:
         return 0
     return resource._value(None, attempt) if resource.is_evaluable() else resource.value
-
-
-def ask_slurm(*command):
-    """What a SLURM client command prints, or None where it cannot say (a controller that
-    is down makes the clients retry for 10 to 60 s: no answer in 20 s is none)."""
-    try:
-        return subprocess.run(
-            command, capture_output=True, text=True, check=True, timeout=20
-        ).stdout
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        return None
 
 
 def settings(stage, **keys):
