@@ -49,7 +49,8 @@ def main() -> None:
     a = parser.parse_args()
     jobs = read_benchmarks(a.workdir)
     if not jobs:
-        raise SystemExit(f"no benchmark files under {a.workdir / 'benchmarks'}: run the workflow first")
+        folder = a.workdir / "benchmarks"
+        raise SystemExit(f"no benchmark files under {folder}: run the workflow first")
     by_rule: dict[str, list[dict]] = {}
     for job in jobs:
         by_rule.setdefault(job["rule"], []).append(job)

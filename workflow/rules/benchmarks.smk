@@ -16,8 +16,7 @@ rule download_benchmark:
         image("data")
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu_long")["runtime"],
+        **job_resources("cpu", runtime=resources("cpu_long")["runtime"]),
     shell:
         "alarm download-benchmark --threads {threads} --benchmark {wildcards.benchmark} --output {output} > {log} 2>&1"
 
@@ -33,8 +32,7 @@ rule convert_benchmark:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     params:
         settings=lambda w: settings("convert_benchmark", benchmark=w.benchmark),
     shell:
@@ -60,11 +58,10 @@ rule benchmark_generate:
         image("vllm")
     threads: stage_threads("benchmark_generate")
     resources:
-        cpus_per_task=stage_threads("benchmark_generate"),
-        mem_mb=memory("inference"),
-        runtime=resources("inference")["runtime"],
-        gpu=resources("inference")["gpu"],
-        run_knobs=lambda w: knobs("benchmark_generate", model=w.model),
+        **stage_resources(
+            "benchmark_generate",
+            run_knobs=lambda w: knobs("benchmark_generate", model=w.model),
+        ),
     params:
         settings=lambda w: settings("benchmark_generate", model=w.model),
         pretrained=pairs("pretrained"),
@@ -97,8 +94,7 @@ rule score_benchmark:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     shell:
         "alarm score-benchmark --threads {threads} --benchmark {wildcards.benchmark} --responses {input.responses} "
         "--extraction {wildcards.extraction} --scores {output.scores} "

@@ -332,6 +332,22 @@ def resources(family):
 # Every job declares mem_mb and runtime: Snakemake's default memory is twice the inputs'
 # size, an Apptainer image included, and a job without a runtime gets the partition's
 # default time limit.
+def job_resources(family, **extra):
+    """What a job asks of the cluster, from its `resources:` family: memory (times
+    the attempt), time, and the family's GPUs where it has any; `extra` adds or
+    replaces."""
+    asked = {"mem_mb": memory(family), "runtime": resources(family)["runtime"]}
+    if resources(family).get("gpu"):
+        asked["gpu"] = resources(family)["gpu"]
+    return asked | extra
+
+
+def stage_resources(stage, **extra):
+    """A stage's job: its family's resources, with its threads as the CPUs it asks for."""
+    family = STAGES[stage].family
+    return job_resources(family, cpus_per_task=stage_threads(stage), **extra)
+
+
 def memory(family, most=None):
     """A family's memory times the attempt, at most `most` times: a job SLURM killed for
     memory gets more."""

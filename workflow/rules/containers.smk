@@ -32,9 +32,7 @@ rule build_container:
         "../../envs/apptainer.yaml"
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
-        image_builds=1,
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu_long")["runtime"],
+        **job_resources("cpu", runtime=resources("cpu_long")["runtime"], image_builds=1),
     params:
         # Functions taking the inputs, which Snakemake counts as derived: no rerun trigger
         # (a moved checkout or venv rebuilds nothing). The checkout the definition lies in,
@@ -65,10 +63,12 @@ rule gpu_smoke_test:
     # One GPU job's CPUs and memory (it starts a vLLM engine, a training step and the
     # encoders), for half an hour.
     resources:
-        cpus_per_task=resources("inference")["threads"],
-        mem_mb=memory("inference"),
-        gpu=1,
-        runtime=30,
+        **job_resources(
+            "inference",
+            cpus_per_task=resources("inference")["threads"],
+            gpu=1,
+            runtime=30,
+        ),
     shell:
         # ALARM_REPO: where the image holds the tests (its %environment).
         "ALARM_REQUIRE_GPU=1 python -m pytest -q -m gpu -o markers=gpu -p no:cacheprovider "

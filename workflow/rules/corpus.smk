@@ -17,9 +17,7 @@ rule make_tiny_model:
         image("train")
     threads: stage_threads("make_tiny_model")
     resources:
-        cpus_per_task=stage_threads("make_tiny_model"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("make_tiny_model"),
     params:
         settings=lambda w: settings("make_tiny_model", role=w.role),
         texts=lambda w: TEXTS if format_fitted(w.role) else OURS,
@@ -42,8 +40,7 @@ rule download_pretrained:
         image("data")
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu_long")["runtime"],
+        **job_resources("cpu", runtime=resources("cpu_long")["runtime"]),
     params:
         settings=lambda w: settings("download_pretrained", role=w.role),
     shell:
@@ -63,8 +60,7 @@ rule make_synthetic_corpus:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     params:
         settings=settings("make_synthetic_corpus"),
     shell:
@@ -85,8 +81,7 @@ rule download_corpus:
         image("data")
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu_long")["runtime"],
+        **job_resources("cpu", runtime=resources("cpu_long")["runtime"]),
     params:
         settings=lambda w: settings("download_corpus", dataset=w.dataset),
     shell:
@@ -112,9 +107,7 @@ rule generate_corpus:
         image("data")
     threads: stage_threads("generate_corpus")
     resources:
-        cpus_per_task=stage_threads("generate_corpus"),
-        mem_mb=memory("cpu_long"),
-        runtime=resources("cpu_long")["runtime"],
+        **stage_resources("generate_corpus"),
     params:
         settings=lambda w: settings("generate_corpus", dataset=w.dataset),
     shell:
@@ -136,9 +129,7 @@ rule collect:
         image("data")
     threads: stage_threads("collect")
     resources:
-        cpus_per_task=stage_threads("collect"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("collect"),
     params:
         settings=lambda w: settings("collect", dataset=w.dataset),
     shell:
@@ -160,9 +151,7 @@ rule audio_filter:
         image("data")
     threads: stage_threads("audio_filter")
     resources:
-        cpus_per_task=stage_threads("audio_filter"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("audio_filter"),
     params:
         settings=settings("audio_filter"),
     shell:

@@ -19,11 +19,7 @@ rule wer_filter:
         image("train")
     threads: stage_threads("wer_filter")
     resources:
-        cpus_per_task=stage_threads("wer_filter"),
-        mem_mb=memory("generation"),
-        runtime=resources("generation")["runtime"],
-        gpu=resources("generation")["gpu"],
-        run_knobs=knobs("wer_filter"),
+        **stage_resources("wer_filter", run_knobs=knobs("wer_filter")),
     params:
         settings=settings("wer_filter"),
     shell:
@@ -49,9 +45,7 @@ rule answer_length_filter:
         image("data")
     threads: stage_threads("answer_length_filter")
     resources:
-        cpus_per_task=stage_threads("answer_length_filter"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("answer_length_filter"),
     params:
         settings=settings("answer_length_filter"),
     shell:
@@ -73,9 +67,7 @@ rule train_val_split:
         image("data")
     threads: stage_threads("train_val_split")
     resources:
-        cpus_per_task=stage_threads("train_val_split"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("train_val_split"),
     params:
         settings=lambda w: settings("train_val_split", dataset=w.dataset),
     shell:
@@ -99,9 +91,7 @@ rule corpus_index:
         image("data")
     threads: stage_threads("corpus_index")
     resources:
-        cpus_per_task=stage_threads("corpus_index"),
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **stage_resources("corpus_index"),
     params:
         settings=settings("corpus_index"),
     shell:
@@ -126,8 +116,7 @@ rule corpus_stats:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     params:
         settings=settings("corpus_stats"),
     # The ledgers lie beside the shards the index was built from (no outputs of their own).
@@ -149,7 +138,6 @@ rule check_ledgers:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     shell:
         "alarm check-ledgers --threads {threads} results --output {output} > {log} 2>&1"

@@ -19,11 +19,7 @@ rule generate_prompts:
         image("vllm")
     threads: stage_threads("generate_prompts")
     resources:
-        cpus_per_task=stage_threads("generate_prompts"),
-        mem_mb=memory("generation"),
-        runtime=resources("generation")["runtime"],
-        gpu=resources("generation")["gpu"],
-        run_knobs=knobs("generate_prompts"),
+        **stage_resources("generate_prompts", run_knobs=knobs("generate_prompts")),
     params:
         settings=settings("generate_prompts"),
     shell:

@@ -29,8 +29,7 @@ rule report:
     container:
         image("data")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     shell:
         "alarm report --threads {threads} --scores {input.scores} --metrics {input.metrics} --stats {input.stats} "
         "--markdown {output.markdown} --radar {output.radar} > {log} 2>&1"

@@ -21,11 +21,7 @@ rule generate_r0:
         image("vllm")
     threads: stage_threads("generate_r0")
     resources:
-        cpus_per_task=stage_threads("generate_r0"),
-        mem_mb=memory("generation"),
-        runtime=resources("generation")["runtime"],
-        gpu=resources("generation")["gpu"],
-        run_knobs=knobs("generate_r0"),
+        **stage_resources("generate_r0", run_knobs=knobs("generate_r0")),
     params:
         settings=settings("generate_r0"),
         texts=TEXTS,
@@ -52,11 +48,7 @@ rule self_rephrase:
         image("vllm")
     threads: stage_threads("self_rephrase")
     resources:
-        cpus_per_task=stage_threads("self_rephrase"),
-        mem_mb=memory("generation"),
-        runtime=resources("generation")["runtime"],
-        gpu=resources("generation")["gpu"],
-        run_knobs=knobs("self_rephrase"),
+        **stage_resources("self_rephrase", run_knobs=knobs("self_rephrase")),
     params:
         settings=settings("self_rephrase"),
         texts=TEXTS,
@@ -86,11 +78,10 @@ rule instruction_responses:
         image("vllm")
     threads: stage_threads("instruction_responses")
     resources:
-        cpus_per_task=stage_threads("instruction_responses"),
-        mem_mb=memory("generation"),
-        runtime=resources("generation")["runtime"],
-        gpu=resources("generation")["gpu"],
-        run_knobs=lambda w: knobs("instruction_responses", dataset=w.dataset),
+        **stage_resources(
+            "instruction_responses",
+            run_knobs=lambda w: knobs("instruction_responses", dataset=w.dataset),
+        ),
     params:
         settings=lambda w: settings("instruction_responses", dataset=w.dataset),
     shell:

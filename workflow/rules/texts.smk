@@ -14,7 +14,6 @@ rule fetch_author_texts:
         image("data")
     # when a profile submits it (on_login_node): hours of transfer or build
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu_long")["runtime"],
+        **job_resources("cpu", runtime=resources("cpu_long")["runtime"]),
     shell:
         "alarm fetch-author-texts --threads {threads} --output {output} > {log} 2>&1"

@@ -36,14 +36,14 @@ rule train_model:
     container:
         image("train")
     threads: stage_threads("train_model")
+    # nodes=1: --gpus counts the job's GPUs, which SLURM could otherwise spread over nodes
     resources:
-        cpus_per_task=stage_threads("train_model"),
-        mem_mb=TRAINING_MEMORY,
-        runtime=resources("training")["runtime"],
-        # --gpus counts the job's GPUs, which SLURM could otherwise spread over two nodes
-        nodes=1,
-        gpu=resources("training")["gpu"],
-        run_knobs=lambda w: knobs("train_model", model=w.model),
+        **stage_resources(
+            "train_model",
+            mem_mb=TRAINING_MEMORY,
+            nodes=1,
+            run_knobs=lambda w: knobs("train_model", model=w.model),
+        ),
     params:
         settings=lambda w: settings("train_model", model=w.model),
         pretrained=pairs("pretrained"),
@@ -139,8 +139,7 @@ rule model_summary:
     container:
         image("train")
     resources:
-        mem_mb=memory("cpu"),
-        runtime=resources("cpu")["runtime"],
+        **job_resources("cpu"),
     params:
         settings=lambda w: settings("model_summary", model=w.model),
         pretrained=pairs("pretrained"),
