@@ -310,3 +310,25 @@ def test_corpus_stats_sum_each_stage_s_drops_per_table1_group(tmp_path):
     assert list(drops["Total"]) == flow
     assert drops["Total"]["corpus_index"]["dropped"] == {"not_in_split_or_items": 1}
     assert drops["Speech"]["generate_prompts"]["rows_in"] == 5
+
+
+def test_the_token_counter_counts_as_the_backbones_tokenizer(tiny_models):
+    """The counting stages' tokenizer (the `tokenizers` library on tokenizer.json) gives
+    every text the count transformers' AutoTokenizer gives it, special tokens not added:
+    multilingual text, the stages' tags, the chat's special tokens, spacing, emoji."""
+    from alarm.tokenizer import load_tokenizer, token_counter
+
+    path = tiny_models / "rlm"
+    texts = [
+        "",
+        "The speaker is a woman.",
+        "<think>\nA low hum, then a dog barks twice.\n</think>\n\n<answer>B</answer>",
+        "<|im_start|>user\nWhat is heard?<|im_end|>\n<|im_start|>assistant\n",
+        "Le locuteur est-il un homme ou une femme ?  说话人是男性还是女性？ ¿Qué idioma?",
+        "  leading spaces,\ttabs\r\nand  doubled   spaces  ",
+        "Numbers 1234567 and 3.14159, symbols ♪ ♫ and emoji 🐕🔊.",
+        " word" * 300,
+    ]
+    expected = [len(i) for i in load_tokenizer(path)(texts, add_special_tokens=False)["input_ids"]]
+    assert token_counter(path)(texts) == expected
+    assert expected[3] == 12 and expected[-1] == 300  # special tokens stay one token each

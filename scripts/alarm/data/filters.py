@@ -167,15 +167,14 @@ def answer_length_filter(
 ) -> Ledger:
     """Keep targets of ``min..max`` tokens (the backbone's tokenizer, no special tokens);
     without ``apply``, keep every target and count those out of range."""
-    from alarm.tokenizer import load_tokenizer
+    from alarm.tokenizer import token_counter
 
-    tokenize = load_tokenizer(tokenizer)
+    count = token_counter(tokenizer)
     low, high, apply = settings["min"], settings["max"], settings["apply"]
 
     def process(rows: list[dict[str, Any]]) -> StageOutput:
         kept, drops, outside = [], [], 0
-        for row in rows:
-            n = len(tokenize(row["target"], add_special_tokens=False)["input_ids"])
+        for row, n in zip(rows, count([row["target"] for row in rows]), strict=True):
             inside = low <= n <= high
             if apply and not inside:
                 drops.append(

@@ -19,7 +19,7 @@ import pyarrow as pa
 from alarm.data.items import VARIANTS, instruction_text
 from alarm.files import read_shard, write_shard
 from alarm.ledger import Drop, Ledger, ledger_path, ledger_paths
-from alarm.tokenizer import load_tokenizer
+from alarm.tokenizer import token_counter
 
 INDEX_SCHEMA = pa.schema(
     [
@@ -123,13 +123,12 @@ def corpus_index(
                         **example,
                     }
                 )
-    tokenizer = load_tokenizer(tokenizer_dir)
+    count = token_counter(tokenizer_dir)
     for split, out in (("train", train_out), ("validation", validation_out)):
         rows[split].sort(key=lambda r: r["example_id"])
-        texts = [r["prompt"] + r["target"] for r in rows[split]]
-        counts = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
-        for row, ids in zip(rows[split], counts, strict=True):
-            row["text_tokens"] = len(ids)
+        counts = count([r["prompt"] + r["target"] for r in rows[split]])
+        for row, n in zip(rows[split], counts, strict=True):
+            row["text_tokens"] = n
         write_shard(rows[split], out, INDEX_SCHEMA)
     ledger = Ledger(
         stage="corpus_index",
