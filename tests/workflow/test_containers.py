@@ -178,10 +178,13 @@ def test_every_job_lists_the_image_it_runs_in_as_an_input(tmp_path):
             assert re.fullmatch(r"containers/(data|train|vllm)\.sif", job["image"]), job
             assert job["image"] in job["input"], (job["rule"], job["image"])
     # Rules in no container: the image build (on the host), the site preflight (srun from
-    # the host; it runs the image itself on the node) and the multi-node launch, which runs
-    # `apptainer exec` itself on each node; `all` runs nothing.
+    # the host; it runs the image itself on the node), the multi-node launch, which runs
+    # `apptainer exec` itself on each node, and the run's account (progress: a local `run:`
+    # in the launching Snakemake, whose records and dry runs it reads); `all` runs nothing.
     bare = {name for name, rule in dag["rules"].items() if not rule["container"]}
-    assert bare == {"all", "build_container", "site_preflight", "train_model_multinode"}
+    assert bare == {
+        "all", "build_container", "site_preflight", "train_model_multinode", "progress"
+    }  # fmt: skip
     launch = dag["rules"]["train_model_multinode"]["shell"]
     assert re.search(r"apptainer exec .*\{params\.image\} alarm ", launch)
 
