@@ -13,9 +13,10 @@ the slowest jobs. The suite's slowest tests are in every `make test` (pytest's
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 from pathlib import Path
+
+from alarm.progress import benchmark_row
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,11 +25,9 @@ def read_benchmarks(workdir: Path) -> list[dict]:
     """One row per job: rule, job (the file's path below the rule), wall s, CPU s, MB."""
     jobs = []
     for path in sorted((workdir / "benchmarks").glob("*/**/*.tsv")):
-        with path.open() as f:
-            rows = list(csv.DictReader(f, delimiter="\t"))
-        if not rows or "cpu_time" not in rows[-1]:
+        last = benchmark_row(path)
+        if last is None or "cpu_time" not in last:
             continue
-        last = rows[-1]  # a job benchmarked with repeats: its last run
         rule = path.relative_to(workdir / "benchmarks").parts[0]
         jobs.append(
             {

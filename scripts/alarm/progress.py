@@ -162,13 +162,23 @@ def failures(log_folder: Path) -> dict[str, Failure]:
     return failed
 
 
-def benchmark_seconds(path: Path) -> float | None:
-    """A ``benchmark:`` file's wall seconds (its last row, for a job run with repeats)."""
+def benchmark_row(path: Path) -> dict[str, str] | None:
+    """A ``benchmark:`` file's last row (a job benchmarked with repeats: its last run), or
+    None where there is none."""
     try:
         with path.open() as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
-        return float(rows[-1]["s"])
-    except (OSError, KeyError, IndexError, ValueError):
+    except OSError:
+        return None
+    return rows[-1] if rows else None
+
+
+def benchmark_seconds(path: Path) -> float | None:
+    """A ``benchmark:`` file's wall seconds."""
+    row = benchmark_row(path)
+    try:
+        return float(row["s"]) if row else None
+    except (KeyError, ValueError):
         return None
 
 
@@ -523,14 +533,15 @@ def plot(p: Progress, path: Path) -> None:
         jobs_ax.step(hours, range(1, len(hours) + 1), where="post", label=family)
     jobs_ax.set_ylabel("jobs finished")
     jobs_ax.legend(fontsize="small", ncol=2)
-    spent, total = [], 0.0
+    spent, hours = [], 0.0
     for f in finished:
-        total += f.gpus * f.seconds / 3600
-        spent.append(total)
+        hours += f.gpus * f.seconds / 3600
+        spent.append(hours)
     gpu_ax.step([(f.end - start) / 3600 for f in finished], spent, where="post")
     gpu_ax.set_ylabel("GPU-hours spent")
     gpu_ax.set_xlabel("hours since the first job started")
-    fig.suptitle(f"{sum(r.done for r in p.rules)} jobs done, {sum(r.left for r in p.rules)} left")
+    total = p.total()
+    fig.suptitle(f"{total.done} jobs done, {total.left} left")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

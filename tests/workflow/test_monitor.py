@@ -10,17 +10,16 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from workflow_helpers import (
     CI_ARGS,
     REPO,
+    alarm,
     dashboard,
     get_json,
     planned_jobs,
-    slurm_env,
     snakemake,
 )
 
@@ -34,14 +33,7 @@ ARTIFACTS = Path(os.environ.get("ALARM_TEST_ARTIFACTS", REPO / "tests" / "artifa
 
 def progress(workdir: Path, *options: str) -> subprocess.CompletedProcess:
     """`alarm progress` by hand in ``workdir``, for the launch of the test's default run."""
-    return subprocess.run(
-        [sys.executable, "-m", "alarm.cli", "progress", *options, "--", *CI_ARGS],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=slurm_env(),
-        check=True,
-    )
+    return alarm(workdir, "progress", *options, "--", *CI_ARGS)
 
 
 def test_the_finished_default_run_has_every_rule_done_and_nothing_left(default_run):
