@@ -32,6 +32,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from alarm.cluster import explain_failures
@@ -533,10 +534,7 @@ def plot(p: Progress, path: Path) -> None:
         jobs_ax.step(hours, range(1, len(hours) + 1), where="post", label=family)
     jobs_ax.set_ylabel("jobs finished")
     jobs_ax.legend(fontsize="small", ncol=2)
-    spent, hours = [], 0.0
-    for f in finished:
-        hours += f.gpus * f.seconds / 3600
-        spent.append(hours)
+    spent = list(accumulate(f.gpus * f.seconds / 3600 for f in finished))
     gpu_ax.step([(f.end - start) / 3600 for f in finished], spent, where="post")
     gpu_ax.set_ylabel("GPU-hours spent")
     gpu_ax.set_xlabel("hours since the first job started")
