@@ -98,6 +98,38 @@ def test_w2vbert_s_last_piece_unpadded_gives_the_30_s_pieces_states(tiny_models)
         )
 
 
+def test_muq_s_last_piece_ends_a_margin_after_the_longest_item(tiny_models, monkeypatch):
+    # The authors zero-pad every 30 s piece; masked keys leave the padding only the
+    # convolutions' reach, so stopping that margin after the longest item keeps the states.
+    enc = load_encoder("muq", str(tiny_models / "muq"), [0, 1, 2, 3])
+    fe = feature_extractor("muq", str(tiny_models / "muq"), AUTHORS_DECODE_RATE)
+    batch = fe.collate([fe(_clip(2.0), 16000), fe(_clip(31.0), 16000)])
+    wav, length = pad_time_to_multiple(batch["input"], 720000), batch["length"]
+    mask = (torch.arange(wav.shape[1]) < length[:, None]).float()
+    with torch.no_grad():
+        padded = torch.cat(
+            [
+                enc.select(
+                    enc.encoder(wav[:, s : s + 720000], mask[:, s : s + 720000]).hidden_states
+                )
+                for s in (0, 720000)
+            ],
+            dim=2,
+        )
+
+    def differs(trimmed) -> list[bool]:
+        return [
+            not torch.allclose(trimmed.states[:, i, :n], padded[:, i, :n], atol=1e-5, rtol=1e-4)
+            for i, n in enumerate(trimmed.lengths.tolist())
+        ]
+
+    trimmed = enc(**batch)
+    assert padded.shape[2] == 1500 > trimmed.states.shape[2] > int(trimmed.lengths.max())
+    assert differs(trimmed) == [False, False]
+    monkeypatch.setattr(type(enc), "margin_samples", lambda self: 0)
+    assert differs(enc(**batch)) == [False, True]  # without the margin the longest item moves
+
+
 def test_layers_out_of_range_are_a_clear_error(tiny_models):
     enc = load_encoder("sslam", str(tiny_models / "sslam"), [0, 7])
     fe = feature_extractor("sslam", str(tiny_models / "sslam"), AUTHORS_DECODE_RATE)

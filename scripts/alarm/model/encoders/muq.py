@@ -1,9 +1,16 @@
 """MuQ encoder (OpenMuQ/MuQ-large-msd-iter, the ``muq`` package): music.
 
-Raw waveform at 24 kHz, zero-padded to a multiple of 30 s with a sample-level
-mask; the package's mel front end and x4 conv subsampling give 25 Hz frames,
-so MuQ needs the MLP adapter rather than the downsampling one. 13 hidden
-states [input, L1..L11, LN(L12)]; the paper averages [4, 8, 12].
+Raw waveform at 24 kHz, encoded in 30 s pieces with a sample-level mask; the
+package's mel front end and x4 conv subsampling give 25 Hz frames, so MuQ needs
+the MLP adapter rather than the downsampling one. 13 hidden states [input,
+L1..L11, LN(L12)]; the paper averages [4, 8, 12].
+
+The authors zero-pad the last piece to 30 s. Keys past an item are masked, so padding
+reaches a valid frame only through the convolutions: the conformer's depthwise ones
+((kernel - 1) / 2 frames a layer) and the front end's STFT window and subsampling. The last
+piece therefore ends that margin after the batch's longest item, and a valid frame's
+states are the ones 30 s of padding give (tests/model/test_encoders.py), for the cost of
+the clip: the mel spectrogram of 30 s was a fifth of an ALARM-CA step at laptop scale.
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ from alarm.model.encoders.base import (
     EncoderOutput,
     FeatureExtractor,
     FrozenEncoder,
-    pad_time_to_multiple,
 )
 from alarm.specs import SAMPLE_RATES
 
 SAMPLE_RATE = SAMPLE_RATES["muq"]
 CHUNK_SAMPLES = 30 * SAMPLE_RATE
 SAMPLES_PER_FRAME = 960  # 24 kHz -> 25 Hz
+# Frames the front end lets padding reach, with room to spare: the 2048-sample STFT window
+# (about 1 frame) and the subsampling's two strided residual blocks of 3x3 convolutions
+# (19 mel frames wide: under 3).
+FRONT_END_MARGIN_FRAMES = 8
 
 
 class MuQFeatures(FeatureExtractor):
@@ -58,15 +68,27 @@ class MuQAudioEncoder(FrozenEncoder):
             model = MuQ(MuQConfig(**{k: v for k, v in config.items() if k in fields}))
         return cls(model, layers).freeze()
 
+    def margin_samples(self) -> int:
+        """How far past an item its padding can change its states (see the module)."""
+        conformer = self.encoder.model.conformer.config
+        per_layer = (conformer.conv_depthwise_kernel_size - 1) // 2
+        frames = conformer.num_hidden_layers * per_layer + FRONT_END_MARGIN_FRAMES
+        return frames * SAMPLES_PER_FRAME
+
     def encode(self, input: torch.Tensor, length: torch.Tensor) -> EncoderOutput:
-        wav = pad_time_to_multiple(input, CHUNK_SAMPLES)  # (B, n * 720000)
-        mask = (torch.arange(wav.shape[1], device=wav.device) < length[:, None]).float()
+        # input (B, T) at 24 kHz, T = the longest item; the last piece stops the margin
+        # after it (at most 30 s), on a frame boundary.
+        pieces_end = -(-input.shape[1] // CHUNK_SAMPLES) * CHUNK_SAMPLES
+        end = int(length.max()) + self.margin_samples()
+        end = min(pieces_end, -(-end // SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME)
+        wav = torch.nn.functional.pad(input, (0, end - input.shape[1]))  # (B, end)
+        mask = (torch.arange(end, device=wav.device) < length[:, None]).float()
         pieces = []
-        for start in range(0, wav.shape[1], CHUNK_SAMPLES):
+        for start in range(0, end, CHUNK_SAMPLES):
             out = self.encoder(
                 wav[:, start : start + CHUNK_SAMPLES],
                 attention_mask=mask[:, start : start + CHUNK_SAMPLES],
                 output_hidden_states=True,
             )
-            pieces.append(self.select(out.hidden_states))  # (L, B, 750, D)
+            pieces.append(self.select(out.hidden_states))  # (L, B, <=750, D)
         return EncoderOutput(torch.cat(pieces, dim=2), length // SAMPLES_PER_FRAME)
